@@ -1,0 +1,41 @@
+# Two commands on a fresh machine with only python3 and make:
+#   make demo   runs reflectbot on its embedded defaults (SQLite, terminal)
+#   make test   runs the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint catalogs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+demo: $(VENV)/.installed
+	$(BIN)/reflectbot demo
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy bot storage adapters scheduler reflectbot
+
+# After changing a text in bot/: refresh the template and every catalogue (then translate).
+catalogs: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o bot/locales/reflectbot.pot .
+	$(BIN)/pybabel update -D reflectbot -i bot/locales/reflectbot.pot -d bot/locales --no-fuzzy-matching --omit-header
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,1 @@
+"""The terminal: the embedded default, needing no account anywhere."""

@@ -1,0 +1,126 @@
+"""Draining the outbox: each pending message is claimed, handed to the person's adapter, and
+marked sent with the platform's message id; failures are retried with backoff and jitter."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+
+from bot.messages import Delivery, Outgoing
+from bot.plan import calendar_for
+from bot.ports import DeliveryError, Sender
+from storage.db import Store
+from storage.models import ChatIdentity, OutboxMessage, Person
+from storage.outbox import claim, due
+
+logger = logging.getLogger(__name__)
+
+# Where a prompt goes when a person has several identities (DESIGN.md): Slack, then Teams.
+PLATFORM_ORDER = ("slack", "teams")
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class DrainResult:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    held: int = 0
+
+
+def backoff(attempts: int, retry_after: float | None) -> timedelta:
+    if retry_after is not None:
+        # Jitter keeps many senders told the same Retry-After from coming back at once.
+        return timedelta(seconds=retry_after + random.uniform(0, 0.25 * max(retry_after, 1)))
+    base = min(5 * 2 ** (attempts - 1), 3600)
+    return timedelta(seconds=base * random.uniform(0.5, 1.0))
+
+
+class Deliverer:
+    def __init__(self, store: Store, senders: Mapping[str, Sender], worker: str = "main") -> None:
+        self.store = store
+        self.senders = dict(senders)
+        self.worker = worker
+
+    async def route(self, person_id: str) -> Delivery | None:
+        async with self.store.session() as session:
+            identities = {
+                i.platform: i
+                for i in (await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))).all()
+            }
+        for platform in PLATFORM_ORDER:
+            if platform in self.senders and platform in identities:
+                identity = identities[platform]
+                return Delivery(platform, identity.external_id, identity.reference)
+        if "console" in self.senders:
+            return Delivery("console", person_id)
+        return None
+
+    async def _held(self, person_id: str, now: datetime) -> bool:
+        async with self.store.session() as session:
+            person = await session.get(Person, person_id)
+            if person is None or person.forgotten:
+                return True
+            if not person.paused:
+                return False
+            if person.paused_until is None:
+                return True
+            cal = await calendar_for(session, person)
+            return cal.local_date(now) < person.paused_until
+
+    async def drain(self, now: datetime, person_id: str | None = None, limit: int = 1000) -> DrainResult:
+        result = DrainResult()
+        async with self.store.session() as session:
+            rows = await due(session, now, LEASE, person_id=person_id, limit=limit)
+        held: dict[str, bool] = {}
+        for row in rows:
+            payload = Outgoing.from_json(row.payload)
+            if row.person_id not in held:
+                held[row.person_id] = await self._held(row.person_id, now)
+            if held[row.person_id] and not payload.always:
+                result.held += 1
+                continue
+            async with self.store.session() as session:
+                if not await claim(session, row.id, self.worker, now, LEASE):  # type: ignore[arg-type]
+                    continue
+            await self._send_one(row, payload, now, result)
+        return result
+
+    async def _send_one(self, row: OutboxMessage, payload: Outgoing, now: datetime, result: DrainResult) -> None:
+        delivery = await self.route(row.person_id)
+        message_id: str | None = None
+        error: DeliveryError | None = None
+        if delivery is None:
+            error = DeliveryError("no platform configured reaches this person", permanent=True)
+        else:
+            try:
+                message_id = await self.senders[delivery.platform].send(delivery, payload)
+            except DeliveryError as exc:
+                error = exc
+            except Exception as exc:  # an adapter bug or a network fault: retry, never lose the row
+                logger.exception("outbox %s: %s sender raised", row.id, delivery.platform)
+                error = DeliveryError(type(exc).__name__)
+        async with self.store.session() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            assert stored is not None
+            stored.attempts += 1
+            if error is None:
+                stored.status, stored.sent_at = "sent", now
+                stored.platform, stored.platform_message_id = delivery.platform if delivery else None, message_id
+                result.sent += 1
+            elif error.permanent or stored.attempts >= MAX_ATTEMPTS:
+                stored.status, stored.last_error = "failed", error.reason
+                result.failed += 1
+                logger.warning("outbox %s to %s failed for good: %s", row.id, row.person_id, error.reason)
+            else:
+                stored.status, stored.last_error = "pending", error.reason
+                stored.not_before = now + backoff(stored.attempts, error.retry_after)
+                result.retried += 1
+                logger.info("outbox %s to %s: retry %d later: %s", row.id, row.person_id, stored.attempts, error.reason)
+            session.add(stored)

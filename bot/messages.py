@@ -1,0 +1,80 @@
+"""The neutral message types every adapter produces and consumes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+QuestionKind = Literal["text", "single", "multi", "scale", "info"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for one person, already in their language.
+
+    A question carries what it asks about (flow, question id, the learning goal it quotes, the
+    person's goals) so that every platform can render it and match a click to it days later.
+    """
+
+    person_id: str
+    text: str
+    kind: Literal["question", "notice", "alert"] = "notice"
+    language: str = "en"
+    flow: str | None = None
+    flow_title: str | None = None
+    question_id: int | None = None
+    question_kind: QuestionKind | None = None
+    goal: str | None = None
+    goals: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    progress: tuple[int, int] | None = None
+    progress_label: str | None = None
+    hint: str | None = None
+    # Replies to a person's own command go out even while they are paused.
+    always: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["choices"] = [asdict(c) for c in self.choices]
+        data["goals"] = list(self.goals)
+        data["progress"] = list(self.progress) if self.progress else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outgoing:
+        data = dict(data)
+        data["choices"] = tuple(Choice(**c) for c in data.get("choices") or ())
+        data["goals"] = tuple(data.get("goals") or ())
+        data["progress"] = tuple(data["progress"]) if data.get("progress") else None
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What a person sent: text, or choice values tagged with the question they answer."""
+
+    platform: str
+    user_id: str  # the platform's id for the person (the person id itself on the console)
+    text: str | None = None
+    question_id: int | None = None
+    values: tuple[str, ...] | None = None
+    event_id: str | None = None
+    # True when the platform marks the text as a command (Slack's /reflect); then
+    # `support I am unwell` is a command with words, not an answer that starts with "support".
+    is_command: bool = False
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where an outgoing message goes: a person's identity on one platform."""
+
+    platform: str
+    address: str
+    reference: dict[str, Any] | None = None

@@ -1,0 +1,109 @@
+"""A person's own data: exported on request, and forgotten on request."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_
+from sqlmodel import col, select
+
+from storage.db import Store
+from storage.models import (
+    AhaMoment,
+    Answer,
+    ChatIdentity,
+    Conversation,
+    LearningGoal,
+    OutboxMessage,
+    Person,
+    PersonGoal,
+    Question,
+    SupportRequest,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class UnknownPerson(LookupError):
+    pass
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+async def export_person(store: Store, person_id: str) -> dict[str, Any]:
+    async with store.session() as session:
+        person = await session.get(Person, person_id)
+        if person is None:
+            raise UnknownPerson(person_id)
+        answers = await session.exec(
+            select(Answer, Question, Conversation)
+            .join(Question, col(Answer.question_id) == Question.id)
+            .join(Conversation, col(Question.conversation_id) == Conversation.id)
+            .where(Answer.person_id == person_id)
+            .order_by(col(Conversation.id), col(Question.position))
+        )
+        reflections = [
+            {
+                "flow": conv.flow, "question": question.text, "answer": answer.text,
+                "values": answer.values, "learning_goal": answer.goal_id,
+                "answered_at": _iso(answer.answered_at), "corrected_at": _iso(answer.corrected_at),
+            }
+            for answer, question, conv in answers.all()
+        ]
+        moments = await session.exec(select(AhaMoment).where(AhaMoment.person_id == person_id).order_by(col(AhaMoment.id)))
+        supports = await session.exec(select(SupportRequest).where(SupportRequest.person_id == person_id).order_by(col(SupportRequest.id)))
+        goals = await session.exec(
+            select(LearningGoal).join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
+            .where(PersonGoal.person_id == person_id).order_by(col(PersonGoal.position))
+        )
+        identities = await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))
+        return {
+            "person": person.id,
+            "name": person.name,
+            "forgotten": person.forgotten,
+            "learning_goals": [{"id": g.id, "text": g.text} for g in goals.all()],
+            "chat_identities": [{"platform": i.platform, "id": i.external_id} for i in identities.all()],
+            "reflections": reflections,
+            "aha_moments": [
+                {"text": m.text, "kind": m.kind, "consent": m.consent, "panel": m.panel_id, "created_at": _iso(m.created_at)}
+                for m in moments.all()
+            ],
+            "support_requests": [
+                {"text": s.text, "created_at": _iso(s.created_at), "handled_at": _iso(s.handled_at)} for s in supports.all()
+            ],
+        }
+
+
+async def forget_person(store: Store, person_id: str) -> dict[str, int]:
+    """Delete what the person wrote and how to reach them; keep a placeholder so that a later
+    import of the programme file does not bring them back."""
+    async with store.session() as session:
+        person = await session.get(Person, person_id)
+        if person is None:
+            raise UnknownPerson(person_id)
+        counts: dict[str, int] = {}
+        question_ids = select(Question.id).where(Question.person_id == person_id)
+        for name, statement in (
+            ("aha_moments", delete(AhaMoment).where(col(AhaMoment.person_id) == person_id)),
+            ("answers", delete(Answer).where(col(Answer.person_id) == person_id)),
+            ("support_requests", delete(SupportRequest).where(col(SupportRequest.person_id) == person_id)),
+            # Messages to them quote their goals and answers; alerts to coordinators quote their words.
+            ("outbox", delete(OutboxMessage).where(or_(
+                col(OutboxMessage.person_id) == person_id,
+                col(OutboxMessage.about_person_id) == person_id,
+                col(OutboxMessage.question_id).in_(question_ids),
+            ))),
+            ("chat_identities", delete(ChatIdentity).where(col(ChatIdentity.person_id) == person_id)),
+        ):
+            result = await session.exec(statement)  # type: ignore[call-overload]
+            counts[name] = result.rowcount or 0
+        person.forgotten = True
+        person.name = "(forgotten)"
+        person.pending_action = None
+        session.add(person)
+    logger.info("forgot person %s: %s", person_id, counts)
+    return counts

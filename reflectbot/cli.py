@@ -1,0 +1,144 @@
+"""The `reflectbot` command. Each command builds settings and the store once and passes them on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from reflectbot.settings import Settings
+
+T = TypeVar("T")
+app = typer.Typer(
+    help="reflectbot: reflection conversations for work-exchange programmes, in Slack, Teams or the terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "programme.yaml"
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+def _run(work: Callable[[Any], Awaitable[T]], settings: Settings | None = None) -> T:
+    from storage.db import Store
+    from storage.migrate import migrate
+
+    settings = settings or _settings()
+
+    async def main() -> T:
+        store = Store(settings.database_url)
+        try:
+            await migrate(store)
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the database."""
+
+    async def work(store: Any) -> None:
+        return None
+
+    _run(work)
+    typer.echo("database ready")
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")]) -> None:
+    """Import or update a programme file. Nothing is written unless the whole file is valid."""
+    from storage.importer import import_programme
+    from storage.programme_file import ProgrammeFileError
+
+    try:
+        summary = _run(lambda store: import_programme(store, file))
+    except ProgrammeFileError as exc:
+        typer.echo(f"{file}: not imported, nothing was changed:", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(
+        f"imported {summary.programme}: {summary.organisations} organisations, "
+        f"{summary.partnerships} partnerships, {summary.people} people, {summary.panels} panels"
+        + (f" ({summary.forgotten_kept} forgotten people left forgotten)" if summary.forgotten_kept else "")
+    )
+
+
+@app.command()
+def chat(person: Annotated[str, typer.Option("--as", help="the person's id in the programme file")]) -> None:
+    """Talk to the bot as PERSON in the terminal; starts their next conversation now if none is open."""
+    from adapters.console.chat import chat as run_chat
+    from bot.engine import Engine
+    from storage.models import Person
+
+    async def work(store: Any) -> int:
+        async with store.session() as session:
+            found = await session.get(Person, person)
+            if found is None or found.forgotten:
+                raise _fail(f"no person {person!r} in the programme (import a programme file first)")
+        return await run_chat(
+            Engine(store), person, sys.stdin, sys.stdout, lambda: datetime.now(UTC), echo=not sys.stdin.isatty()
+        )
+
+    _run(work)
+
+
+@app.command()
+def export(person: Annotated[str, typer.Argument(help="the person's id")]) -> None:
+    """Print that person's data as JSON."""
+    from bot.privacy import UnknownPerson, export_person
+
+    try:
+        data = _run(lambda store: export_person(store, person))
+    except UnknownPerson:
+        raise _fail(f"no person {person!r}") from None
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def forget(person: Annotated[str, typer.Argument(help="the person's id")]) -> None:
+    """Delete that person's reflections, aha moments and chat identities."""
+    from bot.privacy import UnknownPerson, forget_person
+
+    try:
+        counts = _run(lambda store: forget_person(store, person))
+    except UnknownPerson:
+        raise _fail(f"no person {person!r}") from None
+    typer.echo(f"forgot {person}: " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items()))
+
+
+@app.command()
+def demo(
+    programme: Annotated[Path, typer.Option(help="programme file to live through")] = SAMPLE,
+) -> None:
+    """A programme lived through in the terminal, on a simulated clock, in a throwaway database."""
+    from reflectbot.demo import run_demo
+
+    code = asyncio.run(run_demo(programme, sys.stdout, interactive=sys.stdin.isatty()))
+    raise typer.Exit(code=code)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""APScheduler drives the clock: sweeps that compute what is due from storage."""

@@ -1,0 +1,1 @@
+"""The store: tables, the programme-file importer, migrations and the queries everything uses."""

@@ -1,0 +1,220 @@
+"""`reflectbot import FILE`: write a checked programme file in one transaction.
+
+Importing the same file again changes no row: existing rows are updated in place (SQLAlchemy
+issues no UPDATE when nothing changed) and link rows are added or removed one by one. A person
+who was forgotten stays a placeholder: their name, identities and goals are not brought back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlmodel import SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import Store
+from storage.models import (
+    ChatIdentity,
+    CoordinatorPartnership,
+    LearningGoal,
+    Organisation,
+    Panel,
+    PanelPresenter,
+    Partnership,
+    PartnershipOrganisation,
+    Person,
+    PersonGoal,
+    Programme,
+)
+from storage.programme_file import ProgrammeFile, load_programme_file
+
+logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=SQLModel)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    programme: str
+    organisations: int
+    partnerships: int
+    people: int
+    panels: int
+    forgotten_kept: int
+
+
+async def import_programme(store: Store, path: Path) -> ImportSummary:
+    """Check the whole file first; write nothing unless all of it is valid."""
+    spec = load_programme_file(path)
+    async with store.session() as session:
+        summary = await _write(session, spec)
+    logger.info(
+        "imported programme %s: %d organisations, %d partnerships, %d people, %d panels",
+        summary.programme, summary.organisations, summary.partnerships, summary.people, summary.panels,
+    )
+    return summary
+
+
+async def _upsert(session: AsyncSession, model: type[M], key: Any, **values: Any) -> M:
+    row = await session.get(model, key)
+    if row is None:
+        row = model(**values)
+        session.add(row)
+    else:
+        for name, value in values.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+    return row
+
+
+async def _sync_links(
+    session: AsyncSession, model: type[M], owner: dict[str, Any], wanted: list[dict[str, Any]]
+) -> None:
+    """Make the link rows of one owner exactly `wanted`, touching only those that differ."""
+    filters = [getattr(model, k) == v for k, v in owner.items()]
+    existing = (await session.exec(select(model).where(*filters))).all()
+    link_key = [c.name for c in model.__table__.primary_key.columns if c.name not in owner]  # type: ignore[attr-defined]
+    by_key = {tuple(getattr(row, k) for k in link_key): row for row in existing}
+    wanted_keys = set()
+    for values in wanted:
+        key = tuple(values[k] for k in link_key)
+        wanted_keys.add(key)
+        row = by_key.get(key)
+        if row is None:
+            session.add(model(**owner, **values))
+        else:
+            for name, value in values.items():
+                if getattr(row, name) != value:
+                    setattr(row, name, value)
+    for key, row in by_key.items():
+        if key not in wanted_keys:
+            await session.delete(row)
+    await session.flush()
+
+
+async def _sync_identities(session: AsyncSession, person_id: str, wanted: dict[str, str]) -> None:
+    existing = (await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))).all()
+    for row in existing:
+        if wanted.get(row.platform) != row.external_id:
+            await session.delete(row)
+    await session.flush()
+    for platform, external_id in wanted.items():
+        row = (
+            await session.exec(
+                select(ChatIdentity).where(
+                    ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
+                )
+            )
+        ).first()
+        if row is None:
+            session.add(ChatIdentity(person_id=person_id, platform=platform, external_id=external_id))
+        elif row.person_id != person_id:
+            # The id moved to another person in the file: it is theirs now.
+            row.person_id = person_id
+            row.reference = None
+    await session.flush()
+
+
+async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
+    p = spec.programme
+    programme_id = p.id
+    await _upsert(
+        session, Programme, programme_id,
+        id=programme_id, name=p.name, timezone=p.timezone, language=p.language,
+        teams_tenant=p.teams_tenant, reflection_days=p.midpoint.reflection_days,
+        prompt_time=p.midpoint.prompt_time, reminder_after_days=p.reminders.after_days,
+        reminder_max=p.reminders.max, digest_every=p.digest.every,
+    )
+    await session.flush()
+    for o in spec.organisations:
+        await _upsert(
+            session, Organisation, o.id, id=o.id, programme_id=programme_id, name=o.name,
+            country=o.country, workdays=",".join(o.workdays or ["mon", "tue", "wed", "thu", "fri"]),
+        )
+    await session.flush()
+    for part in spec.partnerships:
+        await _upsert(session, Partnership, part.id, id=part.id, programme_id=programme_id, name=part.name)
+        await session.flush()
+        await _sync_links(
+            session, PartnershipOrganisation, {"partnership_id": part.id},
+            [{"organisation_id": org, "position": i} for i, org in enumerate(part.organisations)],
+        )
+        for i, g in enumerate(part.learning_goals):
+            await _upsert(
+                session, LearningGoal, g.id, id=g.id, partnership_id=part.id, text=g.text,
+                outcome=g.outcome, position=i,
+            )
+    await session.flush()
+
+    forgotten_kept = 0
+    people: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+    for c in spec.coordinators:
+        people.append(("coordinator", {
+            "id": c.id, "name": c.name, "timezone": c.timezone, "language": c.language,
+        }, _identities(c)))
+    for pt in spec.participants:
+        people.append(("participant", {
+            "id": pt.id, "name": pt.name, "timezone": pt.timezone, "language": pt.language,
+            "partnership_id": pt.partnership, "home_organisation_id": pt.home,
+            "host_organisation_id": pt.host, "start": pt.start, "end": pt.end,
+        }, _identities(pt)))
+    for col in spec.colleagues:
+        people.append(("colleague", {
+            "id": col.id, "name": col.name, "timezone": col.timezone, "language": col.language,
+            "organisation_id": col.organisation,
+        }, _identities(col)))
+
+    for role, values, identities in people:
+        existing = await session.get(Person, values["id"])
+        if existing is not None and existing.forgotten:
+            forgotten_kept += 1
+            continue
+        await _upsert(session, Person, values["id"], programme_id=programme_id, role=role, **values)
+        await session.flush()
+        await _sync_identities(session, values["id"], identities)
+
+    for c in spec.coordinators:
+        if not await _is_forgotten(session, c.id):
+            await _sync_links(
+                session, CoordinatorPartnership, {"person_id": c.id},
+                [{"partnership_id": ref} for ref in c.partnerships],
+            )
+    for pt in spec.participants:
+        if not await _is_forgotten(session, pt.id):
+            await _sync_links(
+                session, PersonGoal, {"person_id": pt.id},
+                [{"goal_id": g, "position": i} for i, g in enumerate(pt.learning_goals)],
+            )
+
+    for panel in spec.panels:
+        zone = ZoneInfo(panel.timezone or p.timezone)
+        at = panel.at.replace(tzinfo=zone) if panel.at.tzinfo is None else panel.at
+        await _upsert(
+            session, Panel, panel.id, id=panel.id, programme_id=programme_id, title=panel.title,
+            at=at.astimezone(UTC), timezone=panel.timezone or p.timezone, place=panel.place,
+            prep_days_before=panel.prep_days_before, slack_channel=panel.audience.slack_channel,
+            teams_channel=panel.audience.teams_channel,
+        )
+        await session.flush()
+        await _sync_links(
+            session, PanelPresenter, {"panel_id": panel.id},
+            [{"person_id": ref, "position": i} for i, ref in enumerate(panel.presenters)],
+        )
+    return ImportSummary(
+        programme=programme_id, organisations=len(spec.organisations),
+        partnerships=len(spec.partnerships), people=len(people), panels=len(spec.panels),
+        forgotten_kept=forgotten_kept,
+    )
+
+
+def _identities(person: Any) -> dict[str, str]:
+    return {platform: getattr(person, platform) for platform in ("slack", "teams") if getattr(person, platform)}
+
+
+async def _is_forgotten(session: AsyncSession, person_id: str) -> bool:
+    person = await session.get(Person, person_id)
+    return person is not None and person.forgotten

@@ -1,0 +1,227 @@
+"""The tables. Every conversation's state lives here, so any process can continue any conversation.
+
+Datetimes are timezone-aware and stored in UTC (SQLModel's UTCDateTime refuses naive ones, which
+keeps local times from slipping in); local dates and times exist only at the edges (`bot.calendar`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Programme(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    timezone: str
+    language: str
+    teams_tenant: str | None = None
+    reflection_days: int = 5
+    prompt_time: str = "10:00"
+    reminder_after_days: int = 2
+    reminder_max: int = 2
+    digest_every: str = "monday 08:00"
+
+
+class Organisation(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    programme_id: str = Field(foreign_key="programme.id", index=True)
+    name: str
+    country: str
+    # Comma-separated three-letter weekday names, e.g. "sun,mon,tue,wed,thu".
+    workdays: str = "mon,tue,wed,thu,fri"
+
+
+class Partnership(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    programme_id: str = Field(foreign_key="programme.id", index=True)
+    name: str
+
+
+class PartnershipOrganisation(SQLModel, table=True):
+    partnership_id: str = Field(foreign_key="partnership.id", primary_key=True)
+    organisation_id: str = Field(foreign_key="organisation.id", primary_key=True)
+    position: int = 0
+
+
+class LearningGoal(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    partnership_id: str = Field(foreign_key="partnership.id", index=True)
+    text: str
+    outcome: str
+    position: int = 0
+
+
+class Person(SQLModel, table=True):
+    """A participant, coordinator or colleague. A forgotten person stays as a placeholder."""
+
+    id: str = Field(primary_key=True)
+    programme_id: str = Field(foreign_key="programme.id", index=True)
+    role: str  # participant | coordinator | colleague
+    name: str
+    timezone: str | None = None
+    language: str | None = None
+    partnership_id: str | None = Field(default=None, foreign_key="partnership.id")
+    home_organisation_id: str | None = Field(default=None, foreign_key="organisation.id")
+    host_organisation_id: str | None = Field(default=None, foreign_key="organisation.id")
+    organisation_id: str | None = Field(default=None, foreign_key="organisation.id")
+    start: date | None = None
+    end: date | None = None
+    forgotten: bool = False
+    paused: bool = False
+    paused_until: date | None = None
+    # A command waiting for its second half (e.g. `support` waiting for the words to send).
+    pending_action: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    unreachable_reason: str | None = None
+
+
+class PersonGoal(SQLModel, table=True):
+    person_id: str = Field(foreign_key="person.id", primary_key=True)
+    goal_id: str = Field(foreign_key="learninggoal.id", primary_key=True)
+    position: int = 0
+
+
+class CoordinatorPartnership(SQLModel, table=True):
+    person_id: str = Field(foreign_key="person.id", primary_key=True)
+    partnership_id: str = Field(foreign_key="partnership.id", primary_key=True)
+
+
+class ChatIdentity(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    platform: str  # slack | teams
+    external_id: str
+    # Platform data needed to reach the person later (e.g. a Teams conversation reference).
+    reference: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Panel(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    programme_id: str = Field(foreign_key="programme.id", index=True)
+    title: str
+    at: datetime  # UTC
+    timezone: str
+    place: str = ""
+    prep_days_before: int = 7
+    slack_channel: str | None = None
+    teams_channel: str | None = None
+
+
+class PanelPresenter(SQLModel, table=True):
+    panel_id: str = Field(foreign_key="panel.id", primary_key=True)
+    person_id: str = Field(foreign_key="person.id", primary_key=True)
+    position: int = 0
+
+
+class Conversation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Unique per planned conversation ("midpoint:rina"), so starting one twice creates it once.
+    key: str = Field(unique=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    flow: str
+    status: str = "pending"  # pending | open | done | expired
+    group: int = 0
+    group_count: int = 1
+    all_now: bool = False
+    current_question_id: int | None = None
+    next_group_at: datetime | None = None
+    expires_at: datetime | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    context: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Question(SQLModel, table=True):
+    """One question as put to one person, with the text as asked, in their language."""
+
+    __table_args__ = (UniqueConstraint("conversation_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    position: int
+    key: str
+    group: int = 0
+    kind: str  # text | single | multi | scale | info
+    goal_id: str | None = Field(default=None, foreign_key="learninggoal.id")
+    text: str
+    choices: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
+    status: str = "pending"  # pending | asked | answered | skipped | not_applicable
+    asked_at: datetime | None = None
+    reminders_sent: int = 0
+
+
+class Answer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", unique=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    goal_id: str | None = Field(default=None, foreign_key="learninggoal.id")
+    text: str
+    values: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    answered_at: datetime
+    corrected_at: datetime | None = None
+    platform: str = "console"
+
+
+class AhaMoment(SQLModel, table=True):
+    """An aha moment, takeaway or discussion question, with what the person allows the panel to see."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    question_id: int | None = Field(default=None, foreign_key="question.id", unique=True)
+    panel_id: str | None = Field(default=None, foreign_key="panel.id")
+    kind: str = "aha"  # aha | takeaway | discussion
+    text: str
+    consent: str = "private"  # named | anonymous | private
+    created_at: datetime
+
+
+class SupportRequest(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
+    text: str = ""
+    created_at: datetime
+    handled_at: datetime | None = None
+    handled_by: str | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message written before it is sent, so a crash between the two loses nothing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
+    question_id: int | None = Field(default=None, foreign_key="question.id")
+    # Whose words the message quotes when it goes to someone else (a support alert), so that
+    # forgetting that person removes it too.
+    about_person_id: str | None = Field(default=None, index=True)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", index=True)  # pending | sending | sent | failed
+    attempts: int = 0
+    not_before: datetime
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    platform: str | None = None
+    platform_message_id: str | None = None
+    last_error: str | None = None
+    created_at: datetime
+
+
+class InboundEvent(SQLModel, table=True):
+    """Platform event ids already taken, so a platform's retry is stored once."""
+
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    event_id: str
+    received_at: datetime

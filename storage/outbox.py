@@ -1,0 +1,83 @@
+"""The outbox: messages written before they are sent, claimed atomically by whoever sends them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxMessage
+
+
+async def insert_once(session: AsyncSession, model: type, values: dict[str, Any], unique: list[str]) -> bool:
+    """Insert a row unless one with the same unique key exists; True when this call inserted it.
+
+    ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike) keeps two processes that race to
+    write the same row from failing or writing it twice.
+    """
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return bool(result.rowcount)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    person_id: str,
+    payload: dict[str, Any],
+    now: datetime,
+    conversation_id: int | None = None,
+    question_id: int | None = None,
+    not_before: datetime | None = None,
+    about_person_id: str | None = None,
+) -> bool:
+    return await insert_once(
+        session,
+        OutboxMessage,
+        {
+            "key": key, "person_id": person_id, "payload": payload, "status": "pending",
+            "attempts": 0, "not_before": not_before or now, "created_at": now,
+            "conversation_id": conversation_id, "question_id": question_id,
+            "about_person_id": about_person_id,
+        },
+        ["key"],
+    )
+
+
+async def claim(
+    session: AsyncSession, message_id: int, worker: str, now: datetime, lease: timedelta
+) -> bool:
+    """Take one message for sending. The conditional UPDATE's row count decides who owns it,
+    so two senders never both send it; a claim older than `lease` (a crashed sender) expires."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            or_(
+                col(OutboxMessage.status) == "pending",
+                and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - lease),
+            ),
+        )
+        .values(status="sending", claimed_by=worker, claimed_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def due(session: AsyncSession, now: datetime, lease: timedelta, person_id: str | None = None, limit: int = 100) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(
+        or_(
+            and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
+            and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - lease),
+        )
+    )
+    if person_id is not None:
+        query = query.where(OutboxMessage.person_id == person_id)
+    rows = await session.exec(query.order_by(col(OutboxMessage.id)).limit(limit))
+    return list(rows.all())

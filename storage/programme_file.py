@@ -1,0 +1,359 @@
+"""Reading and checking a programme file (YAML) before anything is written.
+
+Every error names the file, the line, the entry and the field, so a coordinator can fix the file
+without reading Python. See `examples/programme.yaml` for the format.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+import yaml
+from babel import Locale, UnknownLocaleError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+OUTCOMES = (
+    "technical-competence",
+    "organisational-development",
+    "personal-development",
+    "innovation",
+)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    file: str
+    line: int | None
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f", field {self.field!r}" if self.field else ""
+        return f"{where}: {self.entry}{field}: {self.message}"
+
+
+class ProgrammeFileError(Exception):
+    def __init__(self, problems: list[FileProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def check_timezone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Dhaka)") from None
+    return value
+
+
+def check_language(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        locale = Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        locale = None
+    if locale is None or not locale.language:
+        raise ValueError(f"{value!r} is not a language code (use e.g. en, nb, bn, ne, hi, km)")
+    return value
+
+
+def check_time(value: Any) -> str:
+    if isinstance(value, int):
+        raise ValueError(f'put the time in quotes, e.g. "10:00" (YAML read it as the number {value})')
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise ValueError(f'{value!r} is not a time of day like "10:00"')
+    return value
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MidpointSpec(_Spec):
+    reflection_days: int = Field(5, ge=1, le=7)
+    prompt_time: str = "10:00"
+    prompt_time_is_a_time = field_validator("prompt_time", mode="before")(check_time)
+
+
+class RemindersSpec(_Spec):
+    after_days: int = Field(2, ge=1)
+    max: int = Field(2, ge=0)
+
+
+class DigestSpec(_Spec):
+    every: str = "monday 08:00"
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        parts = value.lower().split()
+        if len(parts) != 2 or parts[0][:3] not in WEEKDAYS or not _TIME.match(parts[1]):
+            raise ValueError(f'{value!r} is not a weekday and time like "monday 08:00"')
+        return value
+
+
+class ProgrammeSpec(_Spec):
+    id: str
+    name: str
+    timezone: str = "UTC"
+    language: str = "en"
+    teams_tenant: str | None = None
+    midpoint: MidpointSpec = MidpointSpec()
+    reminders: RemindersSpec = RemindersSpec()
+    digest: DigestSpec = DigestSpec()
+    timezone_is_known = field_validator("timezone")(check_timezone)
+    language_is_known = field_validator("language")(check_language)
+
+
+class OrganisationSpec(_Spec):
+    id: str
+    name: str
+    country: str
+    workdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = None
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if value.upper() not in holidays.list_supported_countries():
+            raise ValueError(f"{value!r} is not a country code with known public holidays (e.g. BD, NP)")
+        return value.upper()
+
+
+class _PersonSpec(_Spec):
+    id: str
+    name: str
+    timezone: str | None = None
+    language: str | None = None
+    slack: str | None = None
+    teams: str | None = None
+    timezone_is_known = field_validator("timezone")(check_timezone)
+    language_is_known = field_validator("language")(check_language)
+
+
+class CoordinatorSpec(_PersonSpec):
+    partnerships: list[str] = []
+
+
+class GoalSpec(_Spec):
+    id: str
+    text: str
+    outcome: Literal[
+        "technical-competence", "organisational-development", "personal-development", "innovation"
+    ]
+
+
+class PartnershipSpec(_Spec):
+    id: str
+    name: str
+    organisations: list[str]
+    learning_goals: list[GoalSpec] = []
+
+
+class ParticipantSpec(_PersonSpec):
+    partnership: str
+    home: str
+    host: str
+    start: date
+    end: date
+    learning_goals: list[str] = []
+
+
+class ColleagueSpec(_PersonSpec):
+    organisation: str
+
+
+class AudienceSpec(_Spec):
+    slack_channel: str | None = None
+    teams_channel: str | None = None
+
+
+class PanelSpec(_Spec):
+    id: str
+    title: str
+    at: datetime
+    timezone: str | None = None
+    place: str = ""
+    prep_days_before: int = Field(7, ge=0)
+    presenters: list[str] = []
+    audience: AudienceSpec = AudienceSpec()
+    timezone_is_known = field_validator("timezone")(check_timezone)
+
+
+class ProgrammeFile(_Spec):
+    programme: ProgrammeSpec
+    organisations: list[OrganisationSpec] = []
+    coordinators: list[CoordinatorSpec] = []
+    partnerships: list[PartnershipSpec] = []
+    participants: list[ParticipantSpec] = []
+    colleagues: list[ColleagueSpec] = []
+    panels: list[PanelSpec] = []
+
+
+Path_ = tuple[str | int, ...]
+
+
+def _line_index(node: yaml.Node, path: Path_ = (), index: dict[Path_, int] | None = None) -> dict[Path_, int]:
+    """Map every key path in the document to its 1-based line."""
+    index = {} if index is None else index
+    index.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, key.value)
+            index[child] = key.start_mark.line + 1
+            _line_index(value, child, index)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, (*path, i), index)
+    return index
+
+
+class _Located:
+    """Names entries and finds lines for error paths such as ('participants', 0, 'start')."""
+
+    def __init__(self, file: str, raw: Any, lines: dict[Path_, int]) -> None:
+        self.file, self.raw, self.lines = file, raw, lines
+
+    def line(self, path: Path_) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def entry(self, path: Path_) -> str:
+        if not path:
+            return "file"
+        section = str(path[0])
+        if section == "programme":
+            return "programme"
+        if len(path) > 1 and isinstance(path[1], int):
+            item = self.raw.get(section, [])[path[1]] if isinstance(self.raw, dict) else None
+            ident = item.get("id") if isinstance(item, dict) else None
+            name = f"{section} entry {path[1] + 1}"
+            return f"{name} (id {ident!r})" if ident is not None else name
+        return section
+
+    def problem(self, path: Path_, message: str) -> FileProblem:
+        entry_depth = 1 if path and path[0] == "programme" else 2
+        field = ".".join(str(p) for p in path[entry_depth:] if not isinstance(p, int))
+        return FileProblem(self.file, self.line(path), self.entry(path), field, message)
+
+
+def load_programme_file(path: Path) -> ProgrammeFile:
+    """Parse and check a programme file; raise ProgrammeFileError listing every problem found."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProgrammeFileError([FileProblem(name, None, "file", "", exc.strerror or str(exc))]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        message = f"YAML syntax error: {exc.problem or exc}"
+        raise ProgrammeFileError([FileProblem(name, line, "file", "", message)]) from None
+    if not isinstance(raw, dict) or node is None:
+        raise ProgrammeFileError([FileProblem(name, 1, "file", "", "expected a mapping with a `programme:` section")])
+    where = _Located(name, raw, _line_index(node))
+    try:
+        spec = ProgrammeFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown setting (check its spelling)"
+            problems.append(where.problem(loc, message))
+        raise ProgrammeFileError(problems) from None
+    problems = _cross_check(spec, where)
+    if problems:
+        raise ProgrammeFileError(problems)
+    return spec
+
+
+def _cross_check(spec: ProgrammeFile, where: _Located) -> list[FileProblem]:
+    problems: list[FileProblem] = []
+    organisations = {o.id for o in spec.organisations}
+    partnerships = {p.id: p for p in spec.partnerships}
+    goals = {g.id: p.id for p in spec.partnerships for g in p.learning_goals}
+
+    def unique(section: str, ids: list[str], seen: set[str], what: str) -> None:
+        for i, ident in enumerate(ids):
+            if ident in seen:
+                problems.append(where.problem((section, i, "id"), f"duplicate {what} id {ident!r}"))
+            seen.add(ident)
+
+    unique("organisations", [o.id for o in spec.organisations], set(), "organisation")
+    unique("partnerships", [p.id for p in spec.partnerships], set(), "partnership")
+    unique("panels", [p.id for p in spec.panels], set(), "panel")
+    people: set[str] = set()
+    for section in ("coordinators", "participants", "colleagues"):
+        unique(section, [p.id for p in getattr(spec, section)], people, "person")
+    goal_seen: set[str] = set()
+    for i, p in enumerate(spec.partnerships):
+        for j, g in enumerate(p.learning_goals):
+            if g.id in goal_seen:
+                problems.append(where.problem(("partnerships", i, "learning_goals", j, "id"), f"duplicate learning goal id {g.id!r}"))
+            goal_seen.add(g.id)
+        for j, org in enumerate(p.organisations):
+            if org not in organisations:
+                problems.append(where.problem(("partnerships", i, "organisations", j), f"unknown organisation {org!r}"))
+
+    identities: dict[tuple[str, str], str] = {}
+    for section in ("coordinators", "participants", "colleagues"):
+        for i, person in enumerate(getattr(spec, section)):
+            for platform in ("slack", "teams"):
+                ext = getattr(person, platform)
+                if ext is None:
+                    continue
+                other = identities.setdefault((platform, ext), person.id)
+                if other != person.id:
+                    problems.append(where.problem((section, i, platform), f"{platform} id {ext!r} is already {other!r}'s"))
+
+    for i, c in enumerate(spec.coordinators):
+        for j, ref in enumerate(c.partnerships):
+            if ref not in partnerships:
+                problems.append(where.problem(("coordinators", i, "partnerships", j), f"unknown partnership {ref!r}"))
+    for i, p in enumerate(spec.participants):
+        if p.partnership not in partnerships:
+            problems.append(where.problem(("participants", i, "partnership"), f"unknown partnership {p.partnership!r}"))
+        for field in ("home", "host"):
+            if getattr(p, field) not in organisations:
+                problems.append(where.problem(("participants", i, field), f"unknown organisation {getattr(p, field)!r}"))
+        if p.end <= p.start:
+            problems.append(where.problem(("participants", i, "end"), f"end {p.end} is not after start {p.start}"))
+        for j, goal in enumerate(p.learning_goals):
+            if goal not in goals:
+                problems.append(where.problem(("participants", i, "learning_goals", j), f"unknown learning goal {goal!r}"))
+            elif goals[goal] != p.partnership:
+                problems.append(where.problem(("participants", i, "learning_goals", j), f"learning goal {goal!r} belongs to partnership {goals[goal]!r}, not {p.partnership!r}"))
+    for i, c in enumerate(spec.colleagues):
+        if c.organisation not in organisations:
+            problems.append(where.problem(("colleagues", i, "organisation"), f"unknown organisation {c.organisation!r}"))
+    participants = {p.id for p in spec.participants}
+    for i, panel in enumerate(spec.panels):
+        for j, ref in enumerate(panel.presenters):
+            if ref not in participants:
+                problems.append(where.problem(("panels", i, "presenters", j), f"unknown participant {ref!r}"))
+    return problems
+
+
+def local_time(value: str) -> time:
+    hour, minute = value.split(":")
+    return time(int(hour), int(minute))
