@@ -35,7 +35,7 @@ lint: $(VENV)/.installed-test
 # After changing a text in bot/: refresh the template and every catalogue (then translate).
 catalogs: $(VENV)/.installed-test
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o bot/locales/reflectbot.pot .
-	$(BIN)/pybabel update -D reflectbot -i bot/locales/reflectbot.pot -d bot/locales --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -D reflectbot -i bot/locales/reflectbot.pot -d bot/locales --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) *.egg-info

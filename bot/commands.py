@@ -63,7 +63,9 @@ def parse_command(text: str, explicit: bool = False) -> Command | None:
     if not words:
         return Command("help") if explicit else None
     word = words[0].casefold().replace("_", "-")
-    word = {"allnow": "all-now", "all": "all-now" if text.strip().casefold() == "all now" else "all"}.get(word, word)
+    word = {"allnow": "all-now", "all": "all-now" if text.strip().casefold() == "all now" else "all"}.get(
+        word, word
+    )
     rest = words[1].strip() if len(words) > 1 and word != "all-now" else ""
     if word not in WORDS:
         return None
@@ -95,23 +97,44 @@ async def _status(turn: Turn, _c: Command) -> None:
     lines = []
     if turn.person.paused:
         until = turn.person.paused_until
-        lines.append(turn.t(N_("You are paused until {date}."), date=format_day(turn.language, until)) if until
-                     else turn.t(N_("You are paused. Write resume to continue.")))
+        lines.append(
+            turn.t(N_("You are paused until {date}."), date=format_day(turn.language, until))
+            if until
+            else turn.t(N_("You are paused. Write resume to continue."))
+        )
     if conv is None:
         lines.append(turn.t(N_("No reflection is open right now.")))
     else:
-        questions = (await turn.session.exec(select(Question).where(Question.conversation_id == conv.id))).all()
+        questions = (
+            await turn.session.exec(select(Question).where(Question.conversation_id == conv.id))
+        ).all()
         applicable = [q for q in questions if q.status != "not_applicable"]
         done = sum(1 for q in applicable if q.status in ("answered", "skipped"))
-        lines.append(turn.t(N_("{flow}: {done} of {total} questions answered."), flow=turn.t(FLOWS[conv.flow].title), done=done, total=len(applicable)))
+        lines.append(
+            turn.t(
+                N_("{flow}: {done} of {total} questions answered."),
+                flow=turn.t(FLOWS[conv.flow].title),
+                done=done,
+                total=len(applicable),
+            )
+        )
         if conv.next_group_at is not None:
-            lines.append(turn.t(N_("Your next questions come on {when}."), when=format_moment(turn.language, conv.next_group_at.astimezone(cal.zone))))
+            lines.append(
+                turn.t(
+                    N_("Your next questions come on {when}."),
+                    when=format_moment(turn.language, conv.next_group_at.astimezone(cal.zone)),
+                )
+            )
     await turn.say("\n".join(lines).replace("{", "{{").replace("}", "}}"))
 
 
 async def _skip(turn: Turn, _c: Command) -> None:
     conv = await turn.open_conversation()
-    question = await turn.session.get(Question, conv.current_question_id) if conv and conv.current_question_id else None
+    question = (
+        await turn.session.get(Question, conv.current_question_id)
+        if conv and conv.current_question_id
+        else None
+    )
     if conv is None or question is None:
         await turn.say(N_("There is no question to skip right now."))
         return
@@ -136,7 +159,10 @@ async def _pause(turn: Turn, command: Command) -> None:
     turn.person.paused, turn.person.paused_until = True, until
     turn.session.add(turn.person)
     if until:
-        await turn.say(N_("Paused until {date}. Write resume to continue earlier."), date=format_day(turn.language, until))
+        await turn.say(
+            N_("Paused until {date}. Write resume to continue earlier."),
+            date=format_day(turn.language, until),
+        )
     else:
         await turn.say(N_("Paused. Write resume when you want to continue."))
 
@@ -150,8 +176,11 @@ async def _resume(turn: Turn, _c: Command) -> None:
         # again after the greeting, so the person does not get a burst of stale prompts.
         await turn.session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
-            .where(col(OutboxMessage.person_id) == turn.person.id, col(OutboxMessage.status) == "pending",
-                   col(OutboxMessage.question_id).is_not(None))
+            .where(
+                col(OutboxMessage.person_id) == turn.person.id,
+                col(OutboxMessage.status) == "pending",
+                col(OutboxMessage.question_id).is_not(None),
+            )
             .values(status="superseded")
         )
     await turn.say(N_("Welcome back!") if was_paused else N_("You are not paused."))
@@ -196,16 +225,24 @@ async def send_support_request(turn: Turn, text: str, conv: Conversation | None)
         language = coordinator.language or programme.language
         zone = WorkCalendar(coordinator.timezone or programme.timezone).zone
         alert = Outgoing(
-            person_id=coordinator.id, kind="alert", language=language, always=True,
+            person_id=coordinator.id,
+            kind="alert",
+            language=language,
+            always=True,
             text=turn.engine.translator.gettext(
-                language, N_("{name} asks for support ({when}): “{text}”"), name=turn.person.name,
-                when=format_moment(language, turn.now.astimezone(zone)), text=text or "",
+                language,
+                N_("{name} asks for support ({when}): “{text}”"),
+                name=turn.person.name,
+                when=format_moment(language, turn.now.astimezone(zone)),
+                text=text or "",
             ),
             extra={"support_request_id": request.id, "about": turn.person.id},
         )
         await turn.send(alert, f"support:{request.id}:{coordinator.id}")
     if coordinators:
-        await turn.say(N_("Your coordinators have been told: {names}."), names=", ".join(c.name for c in coordinators))
+        await turn.say(
+            N_("Your coordinators have been told: {names}."), names=", ".join(c.name for c in coordinators)
+        )
     else:
         await turn.say(N_("I could not find a coordinator for you. Please contact your programme directly."))
 
@@ -213,15 +250,20 @@ async def send_support_request(turn: Turn, text: str, conv: Conversation | None)
 async def _answered(turn: Turn) -> list[tuple[Question, Answer]]:
     conv = await turn.open_conversation()
     if conv is None:
-        conv = (await turn.session.exec(
-            select(Conversation).where(Conversation.person_id == turn.person.id, Conversation.started_at != None)  # noqa: E711
-            .order_by(col(Conversation.started_at).desc())
-        )).first()
+        conv = (
+            await turn.session.exec(
+                select(Conversation)
+                .where(Conversation.person_id == turn.person.id, Conversation.started_at != None)  # noqa: E711
+                .order_by(col(Conversation.started_at).desc())
+            )
+        ).first()
     if conv is None:
         return []
     rows = await turn.session.exec(
-        select(Question, Answer).join(Answer, col(Answer.question_id) == Question.id)
-        .where(Question.conversation_id == conv.id).order_by(col(Question.position))
+        select(Question, Answer)
+        .join(Answer, col(Answer.question_id) == Question.id)
+        .where(Question.conversation_id == conv.id)
+        .order_by(col(Question.position))
     )
     return list(rows.all())
 
@@ -234,7 +276,12 @@ async def _correct(turn: Turn, command: Command) -> None:
     number = int(command.args[0]) if command.args and command.args[0] else None
     if number is None or not 1 <= number <= len(answered):
         listing = "\n".join(f"{i}. {q.text} → {a.text}" for i, (q, a) in enumerate(answered, 1))
-        await turn.say(N_("Which answer do you want to change? Write correct and its number, e.g. correct 2.\n{answers}"), answers=listing)
+        await turn.say(
+            N_(
+                "Which answer do you want to change? Write correct and its number, e.g. correct 2.\n{answers}"
+            ),
+            answers=listing,
+        )
         return
     question, _answer = answered[number - 1]
     conv = await turn.session.get(Conversation, question.conversation_id)
@@ -242,32 +289,50 @@ async def _correct(turn: Turn, command: Command) -> None:
     turn.person.pending_action = {"action": "correct", "question_id": question.id}
     turn.session.add(turn.person)
     out = await turn.render(question, conv)
-    await turn.send(Outgoing(**{**out.__dict__, "always": True}), f"correct:{question.id}:{uuid.uuid4()}", conv, question)
+    await turn.send(
+        Outgoing(**{**out.__dict__, "always": True}), f"correct:{question.id}:{uuid.uuid4()}", conv, question
+    )
 
 
 async def _consent(turn: Turn, command: Command) -> None:
-    moments = list((await turn.session.exec(
-        select(AhaMoment).where(AhaMoment.person_id == turn.person.id).order_by(col(AhaMoment.id))
-    )).all())
+    moments = list(
+        (
+            await turn.session.exec(
+                select(AhaMoment).where(AhaMoment.person_id == turn.person.id).order_by(col(AhaMoment.id))
+            )
+        ).all()
+    )
     if not moments:
         await turn.say(N_("You have not shared any aha moments yet."))
         return
     labels = {v: turn.t(label) for v, label in CONSENT_CHOICES}
-    number, choice = (command.args + (None, None))[:2] if command.args else (None, None)
+    number, choice = (*command.args, None, None)[:2]
     if number and choice and 1 <= int(number) <= len(moments):
         aha = moments[int(number) - 1]
         aha.consent = CONSENT_WORDS.get(choice, choice)
         turn.session.add(aha)
         await turn.say(N_("Changed: “{text}” → {consent}"), text=aha.text, consent=labels[aha.consent])
         return
-    listing = "\n".join(f"{i}. “{m.text}” → {labels.get(m.consent, m.consent)}" for i, m in enumerate(moments, 1))
+    listing = "\n".join(
+        f"{i}. “{m.text}” → {labels.get(m.consent, m.consent)}" for i, m in enumerate(moments, 1)
+    )
     await turn.say(
-        N_("What the panel may hear. To change one, write consent, its number and named, anonymous or private, e.g. consent 1 anonymous.\n{moments}"),
+        N_(
+            "What the panel may hear. To change one, write consent, its number and named, anonymous or private, e.g. consent 1 anonymous.\n{moments}"
+        ),
         moments=listing,
     )
 
 
 _HANDLERS = {
-    "help": _help, "status": _status, "skip": _skip, "pause": _pause, "resume": _resume,
-    "now": _now, "all-now": _all_now, "support": _support, "correct": _correct, "consent": _consent,
+    "help": _help,
+    "status": _status,
+    "skip": _skip,
+    "pause": _pause,
+    "resume": _resume,
+    "now": _now,
+    "all-now": _all_now,
+    "support": _support,
+    "correct": _correct,
+    "consent": _consent,
 }

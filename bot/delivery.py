@@ -52,7 +52,9 @@ class Deliverer:
         async with self.store.session() as session:
             identities = {
                 i.platform: i
-                for i in (await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))).all()
+                for i in (
+                    await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))
+                ).all()
             }
         for platform in PLATFORM_ORDER:
             if platform in self.senders and platform in identities:
@@ -92,7 +94,9 @@ class Deliverer:
             await self._send_one(row, payload, now, result)
         return result
 
-    async def _send_one(self, row: OutboxMessage, payload: Outgoing, now: datetime, result: DrainResult) -> None:
+    async def _send_one(
+        self, row: OutboxMessage, payload: Outgoing, now: datetime, result: DrainResult
+    ) -> None:
         delivery = await self.route(row.person_id)
         message_id: str | None = None
         error: DeliveryError | None = None
@@ -112,7 +116,10 @@ class Deliverer:
             stored.attempts += 1
             if error is None:
                 stored.status, stored.sent_at = "sent", now
-                stored.platform, stored.platform_message_id = delivery.platform if delivery else None, message_id
+                stored.platform, stored.platform_message_id = (
+                    delivery.platform if delivery else None,
+                    message_id,
+                )
                 result.sent += 1
             elif error.permanent or stored.attempts >= MAX_ATTEMPTS:
                 stored.status, stored.last_error = "failed", error.reason
@@ -122,5 +129,11 @@ class Deliverer:
                 stored.status, stored.last_error = "pending", error.reason
                 stored.not_before = now + backoff(stored.attempts, error.retry_after)
                 result.retried += 1
-                logger.info("outbox %s to %s: retry %d later: %s", row.id, row.person_id, stored.attempts, error.reason)
+                logger.info(
+                    "outbox %s to %s: retry %d later: %s",
+                    row.id,
+                    row.person_id,
+                    stored.attempts,
+                    error.reason,
+                )
             session.add(stored)

@@ -66,9 +66,14 @@ class Engine:
             person = await find_person(session, incoming.platform, incoming.user_id)
             if person is None:
                 language = "en"
-                return [Outgoing(person_id="", text=self.translator.gettext(language, UNKNOWN_PERSON), always=True)]
+                return [
+                    Outgoing(
+                        person_id="", text=self.translator.gettext(language, UNKNOWN_PERSON), always=True
+                    )
+                ]
             if incoming.event_id and not await insert_once(
-                session, InboundEvent,
+                session,
+                InboundEvent,
                 {"platform": incoming.platform, "event_id": incoming.event_id, "received_at": now},
                 ["platform", "event_id"],
             ):
@@ -112,7 +117,9 @@ async def find_person(session: AsyncSession, platform: str, user_id: str) -> Per
     else:
         identity = (
             await session.exec(
-                select(ChatIdentity).where(ChatIdentity.platform == platform, ChatIdentity.external_id == user_id)
+                select(ChatIdentity).where(
+                    ChatIdentity.platform == platform, ChatIdentity.external_id == user_id
+                )
             )
         ).first()
         person = await session.get(Person, identity.person_id) if identity else None
@@ -122,8 +129,16 @@ async def find_person(session: AsyncSession, platform: str, user_id: str) -> Per
 class Turn:
     """One unit of work for one person inside one transaction."""
 
-    def __init__(self, engine: Engine, session: AsyncSession, person: Person, programme: Programme, now: datetime) -> None:
-        self.engine, self.session, self.person, self.programme, self.now = engine, session, person, programme, now
+    def __init__(
+        self, engine: Engine, session: AsyncSession, person: Person, programme: Programme, now: datetime
+    ) -> None:
+        self.engine, self.session, self.person, self.programme, self.now = (
+            engine,
+            session,
+            person,
+            programme,
+            now,
+        )
         self.language = person.language or programme.language
 
     @classmethod
@@ -136,14 +151,31 @@ class Turn:
     def t(self, message: str, **values: object) -> str:
         return self.engine.translator.gettext(self.language, message, **values)
 
-    async def say(self, message: str, key: str | None = None, conversation: Conversation | None = None, **values: object) -> None:
+    async def say(
+        self, message: str, key: str | None = None, conversation: Conversation | None = None, **values: object
+    ) -> None:
         """A notice to this person, in their language. Replies to their own commands carry no key."""
-        out = Outgoing(person_id=self.person.id, text=self.t(message, **values), language=self.language, always=key is None)
+        out = Outgoing(
+            person_id=self.person.id,
+            text=self.t(message, **values),
+            language=self.language,
+            always=key is None,
+        )
         await self.send(out, key or f"reply:{uuid.uuid4()}", conversation)
 
-    async def send(self, out: Outgoing, key: str, conversation: Conversation | None = None, question: Question | None = None) -> None:
+    async def send(
+        self,
+        out: Outgoing,
+        key: str,
+        conversation: Conversation | None = None,
+        question: Question | None = None,
+    ) -> None:
         await enqueue(
-            self.session, key=key, person_id=out.person_id, payload=out.to_json(), now=self.now,
+            self.session,
+            key=key,
+            person_id=out.person_id,
+            payload=out.to_json(),
+            now=self.now,
             conversation_id=conversation.id if conversation else None,
             question_id=question.id if question else None,
             about_person_id=self.person.id if out.person_id != self.person.id else None,
@@ -153,7 +185,9 @@ class Turn:
     async def open_conversation(self) -> Conversation | None:
         return (
             await self.session.exec(
-                select(Conversation).where(Conversation.person_id == self.person.id, Conversation.status == "open")
+                select(Conversation).where(
+                    Conversation.person_id == self.person.id, Conversation.status == "open"
+                )
             )
         ).first()
 
@@ -162,11 +196,23 @@ class Turn:
         if existing is not None:
             return existing
         flow = FLOWS[planned.flow]
-        created = await insert_once(self.session, Conversation, {
-            "key": planned.key, "person_id": self.person.id, "flow": flow.id, "status": "pending",
-            "group": 0, "group_count": 1, "all_now": False, "created_at": self.now,
-            "expires_at": planned.expires_at, "context": planned.context,
-        }, ["key"])
+        created = await insert_once(
+            self.session,
+            Conversation,
+            {
+                "key": planned.key,
+                "person_id": self.person.id,
+                "flow": flow.id,
+                "status": "pending",
+                "group": 0,
+                "group_count": 1,
+                "all_now": False,
+                "created_at": self.now,
+                "expires_at": planned.expires_at,
+                "context": planned.context,
+            },
+            ["key"],
+        )
         conv = await self._conversation_by_key(planned.key)
         assert conv is not None
         if not created:
@@ -215,7 +261,8 @@ class Turn:
     async def _params(self, conv: Conversation) -> dict[str, object]:
         p = self.person
         params: dict[str, object] = {
-            "name": p.name, "programme": self.programme.name,
+            "name": p.name,
+            "programme": self.programme.name,
             "host": await self._org_name(p.host_organisation_id),
             "home": await self._org_name(p.home_organisation_id),
             "days": conv.group_count if FLOWS[conv.flow].spread_over_days else self.programme.reflection_days,
@@ -227,7 +274,11 @@ class Turn:
         panel = await self.session.get(Panel, panel_id) if panel_id else None
         if panel is not None:
             cal = await calendar_for(self.session, p)
-            params.update(panel=panel.title, place=panel.place, when=format_moment(self.language, panel.at.astimezone(cal.zone)))
+            params.update(
+                panel=panel.title,
+                place=panel.place,
+                when=format_moment(self.language, panel.at.astimezone(cal.zone)),
+            )
         return params
 
     async def _create_questions(self, conv: Conversation, flow: FlowSpec) -> None:
@@ -235,7 +286,9 @@ class Turn:
         items: list[tuple[QuestionSpec, LearningGoal | None]] = []
         for spec in flow.questions:
             items.extend((spec, g) for g in goals) if spec.per_goal else items.append((spec, None))
-        atoms = list(dict.fromkeys((spec.section, g.id if g and spec.per_goal else None) for spec, g in items))
+        atoms = list(
+            dict.fromkeys((spec.section, g.id if g and spec.per_goal else None) for spec, g in items)
+        )
         days = min(self.programme.reflection_days, len(atoms)) if flow.spread_over_days and atoms else 1
         # Questions that belong together (an aha moment and its consent) stay on one day.
         atom_group = {atom: i * days // len(atoms) for i, atom in enumerate(atoms)} if atoms else {}
@@ -247,12 +300,19 @@ class Turn:
             choices = [{"value": v, "label": self.t(label)} for v, label in spec.choices] or None
             if spec.kind == "scale":
                 choices = [{"value": v, "label": label} for v, label in SCALE_CHOICES]
-            self.session.add(Question(
-                conversation_id=conv.id, person_id=self.person.id, position=position, key=spec.key,
-                group=atom_group[(spec.section, goal.id if goal and spec.per_goal else None)],
-                kind=spec.kind, goal_id=goal.id if goal else None, text=self.t(spec.text, **values),
-                choices=choices,
-            ))
+            self.session.add(
+                Question(
+                    conversation_id=conv.id,
+                    person_id=self.person.id,
+                    position=position,
+                    key=spec.key,
+                    group=atom_group[(spec.section, goal.id if goal and spec.per_goal else None)],
+                    kind=spec.kind,
+                    goal_id=goal.id if goal else None,
+                    text=self.t(spec.text, **values),
+                    choices=choices,
+                )
+            )
         await self.session.flush()
 
     async def _open(self, conv: Conversation) -> None:
@@ -308,8 +368,11 @@ class Turn:
             conv.next_group_at = cal.next_prompt_after(self.now)
             self.session.add(conv)
             await self.say(
-                N_("Thank you! That is all for today. Your next questions come on {when}. Write now to continue at once."),
-                key=f"day-done:{conv.id}:{conv.group}", conversation=conv,
+                N_(
+                    "Thank you! That is all for today. Your next questions come on {when}. Write now to continue at once."
+                ),
+                key=f"day-done:{conv.id}:{conv.group}",
+                conversation=conv,
                 when=format_moment(self.language, conv.next_group_at.astimezone(cal.zone)),
             )
             return
@@ -355,12 +418,21 @@ class Turn:
         goal = next((g.text for g in goals if g.id == question.goal_id), None)
         title = self.t(flow.title)
         return Outgoing(
-            person_id=self.person.id, text=question.text, kind="question", language=self.language,
-            flow=flow.id, flow_title=title, question_id=question.id, question_kind=question.kind,  # type: ignore[arg-type]
-            goal=goal, goals=tuple(g.text for g in goals),
+            person_id=self.person.id,
+            text=question.text,
+            kind="question",
+            language=self.language,
+            flow=flow.id,
+            flow_title=title,
+            question_id=question.id,
+            question_kind=question.kind,  # type: ignore[arg-type]
+            goal=goal,
+            goals=tuple(g.text for g in goals),
             choices=tuple(Choice(c["value"], c["label"]) for c in question.choices or []),
             progress=(number, len(questions)),
-            progress_label=self.t(N_("{flow} · {number} of {total}"), flow=title, number=number, total=len(questions)),
+            progress_label=self.t(
+                N_("{flow} · {number} of {total}"), flow=title, number=number, total=len(questions)
+            ),
             hint=self.t(HINTS.get(question.kind, HINTS["text"])),
         )
 
@@ -389,7 +461,11 @@ class Turn:
             await self.take_pending_action(action, text, incoming.platform)
             return
         conv = await self.open_conversation()
-        question = await self.session.get(Question, conv.current_question_id) if conv and conv.current_question_id else None
+        question = (
+            await self.session.get(Question, conv.current_question_id)
+            if conv and conv.current_question_id
+            else None
+        )
         if conv is None or question is None:
             await self.nothing_to_answer(conv)
             return
@@ -403,9 +479,20 @@ class Turn:
                 when=format_moment(self.language, conv.next_group_at.astimezone(cal.zone)),
             )
         else:
-            await self.say(N_("There is nothing to answer right now. Write now to start your next reflection early, or help to see what you can do."))
+            await self.say(
+                N_(
+                    "There is nothing to answer right now. Write now to start your next reflection early, or help to see what you can do."
+                )
+            )
 
-    async def answer_and_advance(self, question: Question, conv: Conversation, text: str | None, values: tuple[str, ...] | None, platform: str) -> None:
+    async def answer_and_advance(
+        self,
+        question: Question,
+        conv: Conversation,
+        text: str | None,
+        values: tuple[str, ...] | None,
+        platform: str,
+    ) -> None:
         try:
             parsed = parse_answer(question.kind, question.choices, text, values)
         except NotAnAnswer as exc:
@@ -418,7 +505,9 @@ class Turn:
     async def take_tagged(self, incoming: Incoming) -> None:
         question = await self.session.get(Question, incoming.question_id)
         if question is None or question.person_id != self.person.id:
-            await self.say(N_("I could not match that to one of your questions. Write status to see where we are."))
+            await self.say(
+                N_("I could not match that to one of your questions. Write status to see where we are.")
+            )
             return
         if question.status in ("pending", "not_applicable"):
             await self.say(N_("That question has not been asked yet."))
@@ -438,7 +527,11 @@ class Turn:
             await self.say(exc.hint)
             return
         await self.store_answer(question, conv, parsed, incoming.platform)
-        await self.say(N_("Noted: your answer to “{question}” is now: {answer}"), question=question.text, answer=parsed.text)
+        await self.say(
+            N_("Noted: your answer to “{question}” is now: {answer}"),
+            question=question.text,
+            answer=parsed.text,
+        )
 
     async def take_pending_action(self, action: dict[str, object], text: str, platform: str) -> None:
         from bot.commands import send_support_request
@@ -463,7 +556,11 @@ class Turn:
                 await self.say(exc.hint)
                 return
             await self.store_answer(question, conv, parsed, platform)
-            await self.say(N_("Noted: your answer to “{question}” is now: {answer}"), question=question.text, answer=parsed.text)
+            await self.say(
+                N_("Noted: your answer to “{question}” is now: {answer}"),
+                question=question.text,
+                answer=parsed.text,
+            )
             await self.repeat_current()
 
     async def repeat_current(self) -> None:
@@ -473,14 +570,20 @@ class Turn:
             assert question is not None
             await self.ask(question, conv, again=True)
 
-    async def store_answer(self, question: Question, conv: Conversation, parsed: Parsed, platform: str) -> None:
+    async def store_answer(
+        self, question: Question, conv: Conversation, parsed: Parsed, platform: str
+    ) -> None:
         answer = await self.answer_of(question)
         first = answer is None
         if answer is None:
             answer = Answer(
-                question_id=question.id, person_id=self.person.id, goal_id=question.goal_id,  # type: ignore[arg-type]
-                text=parsed.text, values=list(parsed.values) if parsed.values else None,
-                answered_at=self.now, platform=platform,
+                question_id=question.id,
+                person_id=self.person.id,
+                goal_id=question.goal_id,  # type: ignore[arg-type]
+                text=parsed.text,
+                values=list(parsed.values) if parsed.values else None,
+                answered_at=self.now,
+                platform=platform,
             )
         else:
             answer.text, answer.corrected_at = parsed.text, self.now
@@ -499,22 +602,36 @@ class Turn:
             await send_support_request(self, parsed.text, conv)
         await self.session.flush()
 
-    async def _record_aha(self, question: Question, conv: Conversation, spec: QuestionSpec, text: str) -> None:
+    async def _record_aha(
+        self, question: Question, conv: Conversation, spec: QuestionSpec, text: str
+    ) -> None:
         aha = (await self.session.exec(select(AhaMoment).where(AhaMoment.question_id == question.id))).first()
         if aha is None:
-            self.session.add(AhaMoment(
-                person_id=self.person.id, question_id=question.id, kind=spec.records or "aha",
-                panel_id=(conv.context or {}).get("panel_id"), text=text, created_at=self.now,
-            ))
+            self.session.add(
+                AhaMoment(
+                    person_id=self.person.id,
+                    question_id=question.id,
+                    kind=spec.records or "aha",
+                    panel_id=(conv.context or {}).get("panel_id"),
+                    text=text,
+                    created_at=self.now,
+                )
+            )
         else:
             aha.text = text
             self.session.add(aha)
 
     async def _set_consent(self, conv: Conversation, key: str, consent: str) -> None:
         source = (
-            await self.session.exec(select(Question).where(Question.conversation_id == conv.id, Question.key == key))
+            await self.session.exec(
+                select(Question).where(Question.conversation_id == conv.id, Question.key == key)
+            )
         ).first()
-        aha = (await self.session.exec(select(AhaMoment).where(AhaMoment.question_id == source.id))).first() if source else None
+        aha = (
+            (await self.session.exec(select(AhaMoment).where(AhaMoment.question_id == source.id))).first()
+            if source
+            else None
+        )
         if aha is not None:
             aha.consent = consent
             self.session.add(aha)
@@ -541,8 +658,12 @@ async def coordinators_of(session: AsyncSession, person: Person) -> list[Person]
     return list(rows.all())
 
 
-async def record_support(session: AsyncSession, person: Person, text: str, conv: Conversation | None, now: datetime) -> SupportRequest:
-    request = SupportRequest(person_id=person.id, conversation_id=conv.id if conv else None, text=text, created_at=now)
+async def record_support(
+    session: AsyncSession, person: Person, text: str, conv: Conversation | None, now: datetime
+) -> SupportRequest:
+    request = SupportRequest(
+        person_id=person.id, conversation_id=conv.id if conv else None, text=text, created_at=now
+    )
     session.add(request)
     await session.flush()
     return request

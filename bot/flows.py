@@ -65,8 +65,13 @@ class FlowSpec:
 
 def _consent(key: str, section: str) -> QuestionSpec:
     return QuestionSpec(
-        f"{key}_consent", "single", N_("May the panel hear this?"), section,
-        choices=CONSENT_CHOICES, ask_if=AskIf(key), consent_for=key,
+        f"{key}_consent",
+        "single",
+        N_("May the panel hear this?"),
+        section,
+        choices=CONSENT_CHOICES,
+        ask_if=AskIf(key),
+        consent_for=key,
     )
 
 
@@ -99,31 +104,46 @@ MIDPOINT = FlowSpec(
     outro=N_("Thank you! Your midpoint reflection is complete. Your coordinators can now read it."),
     spread_over_days=True,
     questions=(
-        QuestionSpec("observations", "text", N_(
-            "What have you observed at {host} that surprised you, or that works differently from home?"
-        ), "observations"),
-        QuestionSpec("learning", "text", N_(
-            "Your learning goal: “{goal}”. What have you learned so far towards it?"
-        ), "learning", per_goal=True),
-        QuestionSpec("achievements", "text", N_(
-            "What have you achieved so far that you are proud of?"
-        ), "achievements"),
-        QuestionSpec("next_steps", "text", N_(
-            "What are your next steps for the rest of your exchange?"
-        ), "next_steps"),
-        QuestionSpec("opportunities", "text", N_(
-            "Which new opportunities do you see, for you, for {host} or for {home}?"
-        ), "opportunities"),
-        QuestionSpec("aha", "text", N_(
-            "What has been your biggest “aha” moment so far?"
-        ), "aha", records="aha"),
+        QuestionSpec(
+            "observations",
+            "text",
+            N_("What have you observed at {host} that surprised you, or that works differently from home?"),
+            "observations",
+        ),
+        QuestionSpec(
+            "learning",
+            "text",
+            N_("Your learning goal: “{goal}”. What have you learned so far towards it?"),
+            "learning",
+            per_goal=True,
+        ),
+        QuestionSpec(
+            "achievements", "text", N_("What have you achieved so far that you are proud of?"), "achievements"
+        ),
+        QuestionSpec(
+            "next_steps", "text", N_("What are your next steps for the rest of your exchange?"), "next_steps"
+        ),
+        QuestionSpec(
+            "opportunities",
+            "text",
+            N_("Which new opportunities do you see, for you, for {host} or for {home}?"),
+            "opportunities",
+        ),
+        QuestionSpec(
+            "aha", "text", N_("What has been your biggest “aha” moment so far?"), "aha", records="aha"
+        ),
         _consent("aha", "aha"),
-        QuestionSpec("support", "single", N_(
-            "Do you need support from your coordinator?"
-        ), "support", choices=YES_NO),
-        QuestionSpec("support_note", "text", N_(
-            "What would you like your coordinator to know?"
-        ), "support", ask_if=AskIf("support", "yes"), support_request=True),
+        QuestionSpec(
+            "support", "single", N_("Do you need support from your coordinator?"), "support", choices=YES_NO
+        ),
+        QuestionSpec(
+            "support_note",
+            "text",
+            N_("What would you like your coordinator to know?"),
+            "support",
+            ask_if=AskIf("support", "yes"),
+            support_request=True,
+        ),
     ),
 )
 
@@ -137,15 +157,37 @@ PANEL_PREP = FlowSpec(
     ),
     outro=N_("Thank you! You are ready for the panel."),
     questions=(
-        QuestionSpec("aha_1", "text", N_("What is an “aha” moment from your exchange you would like to share?"), "aha_1", records="aha"),
+        QuestionSpec(
+            "aha_1",
+            "text",
+            N_("What is an “aha” moment from your exchange you would like to share?"),
+            "aha_1",
+            records="aha",
+        ),
         _consent("aha_1", "aha_1"),
-        QuestionSpec("aha_2", "text", N_("Another aha moment? (write skip if there is none)"), "aha_2", records="aha"),
+        QuestionSpec(
+            "aha_2", "text", N_("Another aha moment? (write skip if there is none)"), "aha_2", records="aha"
+        ),
         _consent("aha_2", "aha_2"),
-        QuestionSpec("aha_3", "text", N_("A third aha moment? (write skip if there is none)"), "aha_3", records="aha"),
+        QuestionSpec(
+            "aha_3", "text", N_("A third aha moment? (write skip if there is none)"), "aha_3", records="aha"
+        ),
         _consent("aha_3", "aha_3"),
-        QuestionSpec("takeaway", "text", N_("What is the one key takeaway colleagues across the partners should remember?"), "takeaway", records="takeaway"),
+        QuestionSpec(
+            "takeaway",
+            "text",
+            N_("What is the one key takeaway colleagues across the partners should remember?"),
+            "takeaway",
+            records="takeaway",
+        ),
         _consent("takeaway", "takeaway"),
-        QuestionSpec("discussion", "text", N_("Which question would you like the panel to discuss?"), "discussion", records="discussion"),
+        QuestionSpec(
+            "discussion",
+            "text",
+            N_("Which question would you like the panel to discuss?"),
+            "discussion",
+            records="discussion",
+        ),
         _consent("discussion", "discussion"),
     ),
 )
@@ -159,23 +201,34 @@ FINAL = FlowSpec(
     ),
     outro=N_("Thank you for reflecting with me throughout your exchange. Safe travels home!"),
     questions=(
-        QuestionSpec("outcomes", "multi", N_(
-            "Which of these did your exchange bring? Choose all that apply."
-        ), "outcomes", choices=tuple(OUTCOME_LABELS.items())),
+        QuestionSpec(
+            "outcomes",
+            "multi",
+            N_("Which of these did your exchange bring? Choose all that apply."),
+            "outcomes",
+            choices=tuple(OUTCOME_LABELS.items()),
+        ),
         *(
             QuestionSpec(
-                f"outcome_{value}", "text",
-                N_("{outcome}: in one sentence, what happened?"), "outcomes",
-                ask_if=AskIf("outcomes", value), params={"outcome": label},
+                f"outcome_{value}",
+                "text",
+                N_("{outcome}: in one sentence, what happened?"),
+                "outcomes",
+                ask_if=AskIf("outcomes", value),
+                params={"outcome": label},
             )
             for value, label in OUTCOME_LABELS.items()
         ),
-        QuestionSpec("goal_progress", "scale", N_(
-            "How far did you get with your learning goal “{goal}”? 1 = not at all, 5 = fully."
-        ), "goals", per_goal=True),
-        QuestionSpec("adopt", "text", N_(
-            "What should {home} adopt from what you have seen at {host}?"
-        ), "adopt"),
+        QuestionSpec(
+            "goal_progress",
+            "scale",
+            N_("How far did you get with your learning goal “{goal}”? 1 = not at all, 5 = fully."),
+            "goals",
+            per_goal=True,
+        ),
+        QuestionSpec(
+            "adopt", "text", N_("What should {home} adopt from what you have seen at {host}?"), "adopt"
+        ),
     ),
 )
 

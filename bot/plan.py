@@ -50,7 +50,8 @@ async def plan_for(session: AsyncSession, person: Person) -> list[Planned]:
     plans = [
         Planned(f"welcome:{person.id}", "welcome", cal.first_prompt_on_or_after(person.start)),
         Planned(
-            f"midpoint:{person.id}", "midpoint",
+            f"midpoint:{person.id}",
+            "midpoint",
             cal.first_prompt_on_or_after(midpoint_date(person.start, person.end)),
             expires_at=final_due,
         ),
@@ -65,8 +66,10 @@ async def plan_for(session: AsyncSession, person: Person) -> list[Planned]:
         prep_day = cal.local_date(at - timedelta(days=panel.prep_days_before))
         plans.append(
             Planned(
-                f"panel-prep:{panel.id}:{person.id}", "panel-prep",
-                min(cal.first_prompt_on_or_after(prep_day), at), expires_at=at,
+                f"panel-prep:{panel.id}:{person.id}",
+                "panel-prep",
+                min(cal.first_prompt_on_or_after(prep_day), at),
+                expires_at=at,
                 context={"panel_id": panel.id},
             )
         )

@@ -48,17 +48,29 @@ async def export_person(store: Store, person_id: str) -> dict[str, Any]:
         )
         reflections = [
             {
-                "flow": conv.flow, "question": question.text, "answer": answer.text,
-                "values": answer.values, "learning_goal": answer.goal_id,
-                "answered_at": _iso(answer.answered_at), "corrected_at": _iso(answer.corrected_at),
+                "flow": conv.flow,
+                "question": question.text,
+                "answer": answer.text,
+                "values": answer.values,
+                "learning_goal": answer.goal_id,
+                "answered_at": _iso(answer.answered_at),
+                "corrected_at": _iso(answer.corrected_at),
             }
             for answer, question, conv in answers.all()
         ]
-        moments = await session.exec(select(AhaMoment).where(AhaMoment.person_id == person_id).order_by(col(AhaMoment.id)))
-        supports = await session.exec(select(SupportRequest).where(SupportRequest.person_id == person_id).order_by(col(SupportRequest.id)))
+        moments = await session.exec(
+            select(AhaMoment).where(AhaMoment.person_id == person_id).order_by(col(AhaMoment.id))
+        )
+        supports = await session.exec(
+            select(SupportRequest)
+            .where(SupportRequest.person_id == person_id)
+            .order_by(col(SupportRequest.id))
+        )
         goals = await session.exec(
-            select(LearningGoal).join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
-            .where(PersonGoal.person_id == person_id).order_by(col(PersonGoal.position))
+            select(LearningGoal)
+            .join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
+            .where(PersonGoal.person_id == person_id)
+            .order_by(col(PersonGoal.position))
         )
         identities = await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))
         return {
@@ -69,11 +81,18 @@ async def export_person(store: Store, person_id: str) -> dict[str, Any]:
             "chat_identities": [{"platform": i.platform, "id": i.external_id} for i in identities.all()],
             "reflections": reflections,
             "aha_moments": [
-                {"text": m.text, "kind": m.kind, "consent": m.consent, "panel": m.panel_id, "created_at": _iso(m.created_at)}
+                {
+                    "text": m.text,
+                    "kind": m.kind,
+                    "consent": m.consent,
+                    "panel": m.panel_id,
+                    "created_at": _iso(m.created_at),
+                }
                 for m in moments.all()
             ],
             "support_requests": [
-                {"text": s.text, "created_at": _iso(s.created_at), "handled_at": _iso(s.handled_at)} for s in supports.all()
+                {"text": s.text, "created_at": _iso(s.created_at), "handled_at": _iso(s.handled_at)}
+                for s in supports.all()
             ],
         }
 
@@ -92,11 +111,16 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
             ("answers", delete(Answer).where(col(Answer.person_id) == person_id)),
             ("support_requests", delete(SupportRequest).where(col(SupportRequest.person_id) == person_id)),
             # Messages to them quote their goals and answers; alerts to coordinators quote their words.
-            ("outbox", delete(OutboxMessage).where(or_(
-                col(OutboxMessage.person_id) == person_id,
-                col(OutboxMessage.about_person_id) == person_id,
-                col(OutboxMessage.question_id).in_(question_ids),
-            ))),
+            (
+                "outbox",
+                delete(OutboxMessage).where(
+                    or_(
+                        col(OutboxMessage.person_id) == person_id,
+                        col(OutboxMessage.about_person_id) == person_id,
+                        col(OutboxMessage.question_id).in_(question_ids),
+                    )
+                ),
+            ),
             ("chat_identities", delete(ChatIdentity).where(col(ChatIdentity.person_id) == person_id)),
         ):
             result = await session.exec(statement)  # type: ignore[call-overload]

@@ -35,7 +35,9 @@ def parse_answer(
     text: str | None,
     values: tuple[str, ...] | None,
 ) -> Parsed:
-    options = choices or ([{"value": v, "label": label} for v, label in SCALE_CHOICES] if kind == "scale" else [])
+    options = choices or (
+        [{"value": v, "label": label} for v, label in SCALE_CHOICES] if kind == "scale" else []
+    )
     labels = {o["value"]: o["label"] for o in options}
     if kind == "text":
         if text is None or not text.strip():

@@ -27,9 +27,11 @@ SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "programme.yaml"
 def _settings() -> Settings:
     settings = Settings()
     logging.basicConfig(
-        level=settings.log_level.upper(), stream=sys.stderr,
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return settings
 
 
@@ -99,7 +101,12 @@ def chat(person: Annotated[str, typer.Option("--as", help="the person's id in th
             if found is None or found.forgotten:
                 raise _fail(f"no person {person!r} in the programme (import a programme file first)")
         return await run_chat(
-            Engine(store), person, sys.stdin, sys.stdout, lambda: datetime.now(UTC), echo=not sys.stdin.isatty()
+            Engine(store),
+            person,
+            sys.stdin,
+            sys.stdout,
+            lambda: datetime.now(UTC),
+            echo=not sys.stdin.isatty(),
         )
 
     _run(work)
@@ -126,7 +133,9 @@ def forget(person: Annotated[str, typer.Argument(help="the person's id")]) -> No
         counts = _run(lambda store: forget_person(store, person))
     except UnknownPerson:
         raise _fail(f"no person {person!r}") from None
-    typer.echo(f"forgot {person}: " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items()))
+    typer.echo(
+        f"forgot {person}: " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+    )
 
 
 @app.command()

@@ -39,7 +39,10 @@ async def run_demo(programme: Path, out: TextIO, interactive: bool = False, pers
                 person = await session.get(Person, person_id)
                 assert person is not None
                 midpoint = next(p for p in await plan_for(session, person) if p.flow == "midpoint")
-            print(f"=== {person.name}, midpoint reflection, {midpoint.due_at:%Y-%m-%d %H:%M} UTC ===\n", file=out)
+            print(
+                f"=== {person.name}, midpoint reflection, {midpoint.due_at:%Y-%m-%d %H:%M} UTC ===\n",
+                file=out,
+            )
             replies = io.StringIO("\n".join(SCRIPT) + "\n")
             await chat(Engine(store), person_id, replies, out, lambda: midpoint.due_at, echo=True)
         finally:

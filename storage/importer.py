@@ -54,7 +54,11 @@ async def import_programme(store: Store, path: Path) -> ImportSummary:
         summary = await _write(session, spec)
     logger.info(
         "imported programme %s: %d organisations, %d partnerships, %d people, %d panels",
-        summary.programme, summary.organisations, summary.partnerships, summary.people, summary.panels,
+        summary.programme,
+        summary.organisations,
+        summary.partnerships,
+        summary.people,
+        summary.panels,
     )
     return summary
 
@@ -123,50 +127,102 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
     p = spec.programme
     programme_id = p.id
     await _upsert(
-        session, Programme, programme_id,
-        id=programme_id, name=p.name, timezone=p.timezone, language=p.language,
-        teams_tenant=p.teams_tenant, reflection_days=p.midpoint.reflection_days,
-        prompt_time=p.midpoint.prompt_time, reminder_after_days=p.reminders.after_days,
-        reminder_max=p.reminders.max, digest_every=p.digest.every,
+        session,
+        Programme,
+        programme_id,
+        id=programme_id,
+        name=p.name,
+        timezone=p.timezone,
+        language=p.language,
+        teams_tenant=p.teams_tenant,
+        reflection_days=p.midpoint.reflection_days,
+        prompt_time=p.midpoint.prompt_time,
+        reminder_after_days=p.reminders.after_days,
+        reminder_max=p.reminders.max,
+        digest_every=p.digest.every,
     )
     await session.flush()
     for o in spec.organisations:
         await _upsert(
-            session, Organisation, o.id, id=o.id, programme_id=programme_id, name=o.name,
-            country=o.country, workdays=",".join(o.workdays or ["mon", "tue", "wed", "thu", "fri"]),
+            session,
+            Organisation,
+            o.id,
+            id=o.id,
+            programme_id=programme_id,
+            name=o.name,
+            country=o.country,
+            workdays=",".join(o.workdays or ["mon", "tue", "wed", "thu", "fri"]),
         )
     await session.flush()
     for part in spec.partnerships:
         await _upsert(session, Partnership, part.id, id=part.id, programme_id=programme_id, name=part.name)
         await session.flush()
         await _sync_links(
-            session, PartnershipOrganisation, {"partnership_id": part.id},
+            session,
+            PartnershipOrganisation,
+            {"partnership_id": part.id},
             [{"organisation_id": org, "position": i} for i, org in enumerate(part.organisations)],
         )
         for i, g in enumerate(part.learning_goals):
             await _upsert(
-                session, LearningGoal, g.id, id=g.id, partnership_id=part.id, text=g.text,
-                outcome=g.outcome, position=i,
+                session,
+                LearningGoal,
+                g.id,
+                id=g.id,
+                partnership_id=part.id,
+                text=g.text,
+                outcome=g.outcome,
+                position=i,
             )
     await session.flush()
 
     forgotten_kept = 0
     people: list[tuple[str, dict[str, Any], dict[str, str]]] = []
     for c in spec.coordinators:
-        people.append(("coordinator", {
-            "id": c.id, "name": c.name, "timezone": c.timezone, "language": c.language,
-        }, _identities(c)))
+        people.append(
+            (
+                "coordinator",
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "timezone": c.timezone,
+                    "language": c.language,
+                },
+                _identities(c),
+            )
+        )
     for pt in spec.participants:
-        people.append(("participant", {
-            "id": pt.id, "name": pt.name, "timezone": pt.timezone, "language": pt.language,
-            "partnership_id": pt.partnership, "home_organisation_id": pt.home,
-            "host_organisation_id": pt.host, "start": pt.start, "end": pt.end,
-        }, _identities(pt)))
+        people.append(
+            (
+                "participant",
+                {
+                    "id": pt.id,
+                    "name": pt.name,
+                    "timezone": pt.timezone,
+                    "language": pt.language,
+                    "partnership_id": pt.partnership,
+                    "home_organisation_id": pt.home,
+                    "host_organisation_id": pt.host,
+                    "start": pt.start,
+                    "end": pt.end,
+                },
+                _identities(pt),
+            )
+        )
     for col in spec.colleagues:
-        people.append(("colleague", {
-            "id": col.id, "name": col.name, "timezone": col.timezone, "language": col.language,
-            "organisation_id": col.organisation,
-        }, _identities(col)))
+        people.append(
+            (
+                "colleague",
+                {
+                    "id": col.id,
+                    "name": col.name,
+                    "timezone": col.timezone,
+                    "language": col.language,
+                    "organisation_id": col.organisation,
+                },
+                _identities(col),
+            )
+        )
 
     for role, values, identities in people:
         existing = await session.get(Person, values["id"])
@@ -180,13 +236,17 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
     for c in spec.coordinators:
         if not await _is_forgotten(session, c.id):
             await _sync_links(
-                session, CoordinatorPartnership, {"person_id": c.id},
+                session,
+                CoordinatorPartnership,
+                {"person_id": c.id},
                 [{"partnership_id": ref} for ref in c.partnerships],
             )
     for pt in spec.participants:
         if not await _is_forgotten(session, pt.id):
             await _sync_links(
-                session, PersonGoal, {"person_id": pt.id},
+                session,
+                PersonGoal,
+                {"person_id": pt.id},
                 [{"goal_id": g, "position": i} for i, g in enumerate(pt.learning_goals)],
             )
 
@@ -194,25 +254,40 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         zone = ZoneInfo(panel.timezone or p.timezone)
         at = panel.at.replace(tzinfo=zone) if panel.at.tzinfo is None else panel.at
         await _upsert(
-            session, Panel, panel.id, id=panel.id, programme_id=programme_id, title=panel.title,
-            at=at.astimezone(UTC), timezone=panel.timezone or p.timezone, place=panel.place,
-            prep_days_before=panel.prep_days_before, slack_channel=panel.audience.slack_channel,
+            session,
+            Panel,
+            panel.id,
+            id=panel.id,
+            programme_id=programme_id,
+            title=panel.title,
+            at=at.astimezone(UTC),
+            timezone=panel.timezone or p.timezone,
+            place=panel.place,
+            prep_days_before=panel.prep_days_before,
+            slack_channel=panel.audience.slack_channel,
             teams_channel=panel.audience.teams_channel,
         )
         await session.flush()
         await _sync_links(
-            session, PanelPresenter, {"panel_id": panel.id},
+            session,
+            PanelPresenter,
+            {"panel_id": panel.id},
             [{"person_id": ref, "position": i} for i, ref in enumerate(panel.presenters)],
         )
     return ImportSummary(
-        programme=programme_id, organisations=len(spec.organisations),
-        partnerships=len(spec.partnerships), people=len(people), panels=len(spec.panels),
+        programme=programme_id,
+        organisations=len(spec.organisations),
+        partnerships=len(spec.partnerships),
+        people=len(people),
+        panels=len(spec.panels),
         forgotten_kept=forgotten_kept,
     )
 
 
 def _identities(person: Any) -> dict[str, str]:
-    return {platform: getattr(person, platform) for platform in ("slack", "teams") if getattr(person, platform)}
+    return {
+        platform: getattr(person, platform) for platform in ("slack", "teams") if getattr(person, platform)
+    }
 
 
 async def _is_forgotten(session: AsyncSession, person_id: str) -> bool:

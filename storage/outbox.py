@@ -42,18 +42,22 @@ async def enqueue(
         session,
         OutboxMessage,
         {
-            "key": key, "person_id": person_id, "payload": payload, "status": "pending",
-            "attempts": 0, "not_before": not_before or now, "created_at": now,
-            "conversation_id": conversation_id, "question_id": question_id,
+            "key": key,
+            "person_id": person_id,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": not_before or now,
+            "created_at": now,
+            "conversation_id": conversation_id,
+            "question_id": question_id,
             "about_person_id": about_person_id,
         },
         ["key"],
     )
 
 
-async def claim(
-    session: AsyncSession, message_id: int, worker: str, now: datetime, lease: timedelta
-) -> bool:
+async def claim(session: AsyncSession, message_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
     """Take one message for sending. The conditional UPDATE's row count decides who owns it,
     so two senders never both send it; a claim older than `lease` (a crashed sender) expires."""
     result = await session.exec(  # type: ignore[call-overload]
@@ -70,7 +74,9 @@ async def claim(
     return bool(result.rowcount)
 
 
-async def due(session: AsyncSession, now: datetime, lease: timedelta, person_id: str | None = None, limit: int = 100) -> list[OutboxMessage]:
+async def due(
+    session: AsyncSession, now: datetime, lease: timedelta, person_id: str | None = None, limit: int = 100
+) -> list[OutboxMessage]:
     query = select(OutboxMessage).where(
         or_(
             and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),

@@ -265,10 +265,13 @@ def load_programme_file(path: Path) -> ProgrammeFile:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
+        entry, field = _entry_near(text, line) if line else ("file", "")
         message = f"YAML syntax error: {exc.problem or exc}"
-        raise ProgrammeFileError([FileProblem(name, line, "file", "", message)]) from None
+        raise ProgrammeFileError([FileProblem(name, line, entry, field, message)]) from None
     if not isinstance(raw, dict) or node is None:
-        raise ProgrammeFileError([FileProblem(name, 1, "file", "", "expected a mapping with a `programme:` section")])
+        raise ProgrammeFileError(
+            [FileProblem(name, 1, "file", "", "expected a mapping with a `programme:` section")]
+        )
     where = _Located(name, raw, _line_index(node))
     try:
         spec = ProgrammeFile.model_validate(raw)
@@ -285,6 +288,30 @@ def load_programme_file(path: Path) -> ProgrammeFile:
     if problems:
         raise ProgrammeFileError(problems)
     return spec
+
+
+_SECTION = re.compile(r"^([A-Za-z_]+):")
+_ITEM_ID = re.compile(r"^\s*-\s*\{?\s*id:\s*([^,}\s]+)")
+_KEY = re.compile(r"^\s*-?\s*([A-Za-z_]+):")
+
+
+def _entry_near(text: str, line: int) -> tuple[str, str]:
+    """For a file YAML cannot parse: the section, entry and field around the broken line,
+    read from the text itself, so the coordinator knows where to look."""
+    lines = text.splitlines()[:line]
+    section, ident, field, index = "file", None, "", 0
+    for i, raw in enumerate(lines):
+        if m := _SECTION.match(raw):
+            section, ident, index = m.group(1), None, 0
+        elif m := _ITEM_ID.match(raw):
+            ident, index = m.group(1), index + 1
+        if (m := _KEY.match(raw)) and i >= len(lines) - 2:
+            field = m.group(1)
+    if section == "file":
+        return "file", field
+    if ident is None:
+        return section, field
+    return f"{section} entry {index} (id {ident!r})", field
 
 
 def _cross_check(spec: ProgrammeFile, where: _Located) -> list[FileProblem]:
@@ -309,11 +336,17 @@ def _cross_check(spec: ProgrammeFile, where: _Located) -> list[FileProblem]:
     for i, p in enumerate(spec.partnerships):
         for j, g in enumerate(p.learning_goals):
             if g.id in goal_seen:
-                problems.append(where.problem(("partnerships", i, "learning_goals", j, "id"), f"duplicate learning goal id {g.id!r}"))
+                problems.append(
+                    where.problem(
+                        ("partnerships", i, "learning_goals", j, "id"), f"duplicate learning goal id {g.id!r}"
+                    )
+                )
             goal_seen.add(g.id)
         for j, org in enumerate(p.organisations):
             if org not in organisations:
-                problems.append(where.problem(("partnerships", i, "organisations", j), f"unknown organisation {org!r}"))
+                problems.append(
+                    where.problem(("partnerships", i, "organisations", j), f"unknown organisation {org!r}")
+                )
 
     identities: dict[tuple[str, str], str] = {}
     for section in ("coordinators", "participants", "colleagues"):
@@ -324,28 +357,47 @@ def _cross_check(spec: ProgrammeFile, where: _Located) -> list[FileProblem]:
                     continue
                 other = identities.setdefault((platform, ext), person.id)
                 if other != person.id:
-                    problems.append(where.problem((section, i, platform), f"{platform} id {ext!r} is already {other!r}'s"))
+                    problems.append(
+                        where.problem((section, i, platform), f"{platform} id {ext!r} is already {other!r}'s")
+                    )
 
     for i, c in enumerate(spec.coordinators):
         for j, ref in enumerate(c.partnerships):
             if ref not in partnerships:
-                problems.append(where.problem(("coordinators", i, "partnerships", j), f"unknown partnership {ref!r}"))
+                problems.append(
+                    where.problem(("coordinators", i, "partnerships", j), f"unknown partnership {ref!r}")
+                )
     for i, p in enumerate(spec.participants):
         if p.partnership not in partnerships:
-            problems.append(where.problem(("participants", i, "partnership"), f"unknown partnership {p.partnership!r}"))
+            problems.append(
+                where.problem(("participants", i, "partnership"), f"unknown partnership {p.partnership!r}")
+            )
         for field in ("home", "host"):
             if getattr(p, field) not in organisations:
-                problems.append(where.problem(("participants", i, field), f"unknown organisation {getattr(p, field)!r}"))
+                problems.append(
+                    where.problem(("participants", i, field), f"unknown organisation {getattr(p, field)!r}")
+                )
         if p.end <= p.start:
-            problems.append(where.problem(("participants", i, "end"), f"end {p.end} is not after start {p.start}"))
+            problems.append(
+                where.problem(("participants", i, "end"), f"end {p.end} is not after start {p.start}")
+            )
         for j, goal in enumerate(p.learning_goals):
             if goal not in goals:
-                problems.append(where.problem(("participants", i, "learning_goals", j), f"unknown learning goal {goal!r}"))
+                problems.append(
+                    where.problem(("participants", i, "learning_goals", j), f"unknown learning goal {goal!r}")
+                )
             elif goals[goal] != p.partnership:
-                problems.append(where.problem(("participants", i, "learning_goals", j), f"learning goal {goal!r} belongs to partnership {goals[goal]!r}, not {p.partnership!r}"))
+                problems.append(
+                    where.problem(
+                        ("participants", i, "learning_goals", j),
+                        f"learning goal {goal!r} belongs to partnership {goals[goal]!r}, not {p.partnership!r}",
+                    )
+                )
     for i, c in enumerate(spec.colleagues):
         if c.organisation not in organisations:
-            problems.append(where.problem(("colleagues", i, "organisation"), f"unknown organisation {c.organisation!r}"))
+            problems.append(
+                where.problem(("colleagues", i, "organisation"), f"unknown organisation {c.organisation!r}")
+            )
     participants = {p.id for p in spec.participants}
     for i, panel in enumerate(spec.panels):
         for j, ref in enumerate(panel.presenters):

@@ -63,7 +63,12 @@ def engine(programme: Store, translator: Translator) -> Engine:
 @pytest.fixture
 def transcript(engine: Engine) -> Transcript:
     sender = RecordingSender()
-    return Transcript(engine, Deliverer(engine.store, {"console": sender}), sender, datetime.fromisoformat("2027-03-31T04:15:00+00:00"))
+    return Transcript(
+        engine,
+        Deliverer(engine.store, {"console": sender}),
+        sender,
+        datetime.fromisoformat("2027-03-31T04:15:00+00:00"),
+    )
 
 
 async def table_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
@@ -74,7 +79,7 @@ async def table_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
         rows = {}
         for table in metadata.sorted_tables:
             result = await conn.execute(select(table))
-            rows[table.name] = sorted((tuple(map(repr, r)) for r in result.all()))
+            rows[table.name] = sorted(tuple(map(repr, r)) for r in result.all())
     return rows
 
 

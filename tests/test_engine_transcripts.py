@@ -45,7 +45,11 @@ async def answer_until_the_bot_stops_asking(t: Transcript, person_id: str, answe
 
 async def open_conversation(t: Transcript, person_id: str) -> Conversation:
     async with t.engine.store.session() as session:
-        conv = (await session.exec(select(Conversation).where(Conversation.person_id == person_id, Conversation.status == "open"))).one()
+        conv = (
+            await session.exec(
+                select(Conversation).where(Conversation.person_id == person_id, Conversation.status == "open")
+            )
+        ).one()
         return conv
 
 
@@ -89,7 +93,9 @@ async def test_whole_midpoint_flow_spread_over_working_days(transcript: Transcri
     assert len(asked_days) == 5 and asked_days == sorted(set(asked_days))
 
     async with t.engine.store.session() as session:
-        support = (await session.exec(select(SupportRequest).where(SupportRequest.person_id == "tanvir"))).one()
+        support = (
+            await session.exec(select(SupportRequest).where(SupportRequest.person_id == "tanvir"))
+        ).one()
         assert support.text == "My visa needs renewing."
         aha = (await session.exec(select(AhaMoment).where(AhaMoment.person_id == "tanvir"))).one()
         assert (aha.text, aha.consent) == ("Grandmothers decide what children eat.", "anonymous")
@@ -102,7 +108,10 @@ async def test_whole_midpoint_flow_spread_over_working_days(transcript: Transcri
     assert len(export["reflections"]) == 9
     assert export["reflections"][1]["question"].startswith(f"Your learning goal: “{FAMILY_PRACTICES}”")
     assert export["reflections"][1]["answer"] == "Cooking demonstrations teach more than leaflets."
-    assert {"question": "Do you need support from your coordinator?", "answer": "Yes, please contact me"}.items() <= export["reflections"][7].items()
+    assert {
+        "question": "Do you need support from your coordinator?",
+        "answer": "Yes, please contact me",
+    }.items() <= export["reflections"][7].items()
 
 
 async def test_late_click_on_an_earlier_question_answers_that_question(transcript: Transcript) -> None:
@@ -188,8 +197,13 @@ async def test_consent_can_be_changed_later(transcript: Transcript) -> None:
         await t.send("tanvir", reply)
     export = await export_person(t.engine.store, "tanvir")
     assert export["aha_moments"] == [
-        {"text": "Feeding is a family decision.", "kind": "aha", "consent": "named", "panel": None,
-         "created_at": export["aha_moments"][0]["created_at"]}
+        {
+            "text": "Feeding is a family decision.",
+            "kind": "aha",
+            "consent": "named",
+            "panel": None,
+            "created_at": export["aha_moments"][0]["created_at"],
+        }
     ]
     t.unread("tanvir")
     await t.send("tanvir", "consent")
@@ -212,14 +226,18 @@ async def test_bengali_speaker_gets_bengali_prompts(transcript: Transcript) -> N
     assert "What have you observed" not in first.text
     assert "Sahaj Community Hospital" in first.text
     await t.send("rina", "পর্যবেক্ষণ")
-    goal = t.expect_question("rina", "Form self-reliance groups that help women save money for healthcare costs")
+    goal = t.expect_question(
+        "rina", "Form self-reliance groups that help women save money for healthcare costs"
+    )
     assert any("\u0980" <= ch <= "\u09ff" for ch in goal.text)
 
 
 async def test_someone_unknown_gets_a_polite_answer_and_nothing_is_stored(transcript: Transcript) -> None:
     t = transcript
     before = await table_rows(t.engine.store)
-    replies = await t.send("nobody", "Hello, can I join?", platform="slack", user="U0STRANGER", event_id="Ev1")
+    replies = await t.send(
+        "nobody", "Hello, can I join?", platform="slack", user="U0STRANGER", event_id="Ev1"
+    )
     assert len(replies) == 1 and "I do not know you yet" in replies[0].text
     assert await table_rows(t.engine.store) == before
 
@@ -229,8 +247,12 @@ async def test_a_platform_retry_of_the_same_event_is_stored_once(transcript: Tra
     await start_midpoint(t)
     t.expect_question("tanvir", "What have you observed")
     for _ in range(2):
-        await t.send("tanvir", "Once.", platform="teams", user="1a7c9e3b-2f4d-4a6b-8c0e-5d3f7b9a1c24", event_id="act-1")
+        await t.send(
+            "tanvir", "Once.", platform="teams", user="1a7c9e3b-2f4d-4a6b-8c0e-5d3f7b9a1c24", event_id="act-1"
+        )
     async with t.engine.store.session() as session:
         count = (await session.exec(select(func.count()).select_from(Answer))).one()
-        asked = (await session.exec(select(func.count()).select_from(Question).where(Question.status == "asked"))).one()
+        asked = (
+            await session.exec(select(func.count()).select_from(Question).where(Question.status == "asked"))
+        ).one()
     assert count == 1 and asked == 1

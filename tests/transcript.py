@@ -30,11 +30,19 @@ class Transcript:
         return conv
 
     async def send(
-        self, person_id: str, text: str | None = None, *, question_id: int | None = None,
-        values: tuple[str, ...] | None = None, platform: str = "console", user: str | None = None,
+        self,
+        person_id: str,
+        text: str | None = None,
+        *,
+        question_id: int | None = None,
+        values: tuple[str, ...] | None = None,
+        platform: str = "console",
+        user: str | None = None,
         event_id: str | None = None,
     ) -> list[Outgoing]:
-        incoming = Incoming(platform, user or person_id, text=text, question_id=question_id, values=values, event_id=event_id)
+        incoming = Incoming(
+            platform, user or person_id, text=text, question_id=question_id, values=values, event_id=event_id
+        )
         immediate = await self.engine.handle(incoming, self.now)
         await self.deliverer.drain(self.now)
         return immediate
@@ -43,9 +51,13 @@ class Transcript:
         """Move the clock; conversations waiting for their next day's questions continue."""
         self.now = moment
         async with self.engine.store.session() as session:
-            waiting = (await session.exec(
-                select(Conversation.id).where(Conversation.status == "open", col(Conversation.next_group_at) <= moment)
-            )).all()
+            waiting = (
+                await session.exec(
+                    select(Conversation.id).where(
+                        Conversation.status == "open", col(Conversation.next_group_at) <= moment
+                    )
+                )
+            ).all()
         for conversation_id in waiting:
             await self.engine.open_next_group(conversation_id, moment)
         await self.deliverer.drain(moment)
@@ -67,7 +79,9 @@ class Transcript:
         message = messages[index]
         self._read[person_id] = index + 1
         for fragment in fragments:
-            assert fragment in message.text, f"expected {fragment!r} in message to {person_id}:\n{message.text}"
+            assert fragment in message.text, (
+                f"expected {fragment!r} in message to {person_id}:\n{message.text}"
+            )
         return message
 
     def expect_question(self, person_id: str, *fragments: str) -> Outgoing:

@@ -1,0 +1,94 @@
+"""The `reflectbot` command as a user runs it: real processes, piped input, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROGRAMME, ROOT
+
+ANSWERS = [
+    "Patients at Sahaj pay into a community health fund.",
+    "Women's groups save weekly & lend <first> to the sickest.",
+    "I led a savings meeting alone.",
+]
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/cli.db", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
+
+    def run(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "reflectbot.cli", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    return run
+
+
+def test_piped_chat_is_stored_exported_and_forgotten(run) -> None:
+    run("init")
+    run("import", str(PROGRAMME))
+    chat = run("chat", "--as", "rina", stdin="\n".join(["all-now", *ANSWERS]) + "\n")
+    # Rina reads Bengali; her own learning goal is quoted in the question.
+    assert "Form self-reliance groups that help women save money for healthcare costs" in chat.stdout
+    export = json.loads(run("export", "rina").stdout)
+    assert export["person"] == "rina"
+    answered = [(r["flow"], r["answer"]) for r in export["reflections"]]
+    assert answered == [("midpoint", a) for a in ANSWERS]
+    goal_question = export["reflections"][1]["question"]
+    assert "Form self-reliance groups that help women save money for healthcare costs" in goal_question
+    assert all(r["answered_at"] for r in export["reflections"])
+
+    run("forget", "rina")
+    export = json.loads(run("export", "rina").stdout)
+    assert export["reflections"] == [] and export["aha_moments"] == [] and export["chat_identities"] == []
+
+    run("import", str(PROGRAMME))
+    export = json.loads(run("export", "rina").stdout)
+    assert export["chat_identities"] == [] and export["forgotten"] is True
+    assert run("chat", "--as", "rina", stdin="", check=False).returncode != 0
+
+
+def test_chat_ends_cleanly_at_end_of_input_and_continues_next_time(run) -> None:
+    run("import", str(PROGRAMME))
+    # Tanvir's panel (April) comes before his midpoint (May): his next conversation is panel prep.
+    first = run("chat", "--as", "tanvir", stdin="")
+    assert "Hello Tanvir Hossain!" in first.stdout
+    assert "What is an “aha” moment from your exchange" in first.stdout
+    second = run("chat", "--as", "tanvir", stdin="Everyone starts at dawn.\n")
+    assert "Hello Tanvir Hossain!" not in second.stdout  # continued, not restarted
+    assert "What is an “aha” moment from your exchange" in second.stdout
+    assert "May the panel hear this?" in second.stdout
+    export = json.loads(run("export", "tanvir").stdout)
+    assert [(r["flow"], r["answer"]) for r in export["reflections"]] == [
+        ("panel-prep", "Everyone starts at dawn.")
+    ]
+
+
+def test_unknown_person_and_missing_file_are_clear_errors(run) -> None:
+    run("import", str(PROGRAMME))
+    result = run("chat", "--as", "nobody", stdin="", check=False)
+    assert result.returncode != 0 and "no person 'nobody'" in result.stderr
+    result = run("import", "missing.yaml", check=False)
+    assert result.returncode != 0 and "missing.yaml" in result.stderr
+
+
+def test_demo_runs_without_a_terminal_and_quotes_a_learning_goal(run) -> None:
+    result = run("demo", stdin="")
+    assert "Form self-reliance groups that help women save money for healthcare costs" in result.stdout
