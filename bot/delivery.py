@@ -64,7 +64,13 @@ class Deliverer:
             return Delivery("console", person_id)
         return None
 
-    async def _held(self, person_id: str, now: datetime) -> bool:
+    def route_channel(self, channel: str) -> Delivery | None:
+        platform, _, address = channel.partition(":")
+        return Delivery(platform, address) if platform in self.senders else None
+
+    async def _held(self, person_id: str | None, now: datetime) -> bool:
+        if person_id is None:
+            return False  # channel posts have no one to pause
         async with self.store.session() as session:
             person = await session.get(Person, person_id)
             if person is None or person.forgotten:
@@ -80,7 +86,7 @@ class Deliverer:
         result = DrainResult()
         async with self.store.session() as session:
             rows = await due(session, now, LEASE, person_id=person_id, limit=limit)
-        held: dict[str, bool] = {}
+        held: dict[str | None, bool] = {}
         for row in rows:
             payload = Outgoing.from_json(row.payload)
             if row.person_id not in held:
@@ -97,7 +103,10 @@ class Deliverer:
     async def _send_one(
         self, row: OutboxMessage, payload: Outgoing, now: datetime, result: DrainResult
     ) -> None:
-        delivery = await self.route(row.person_id)
+        if row.channel:
+            delivery = self.route_channel(row.channel)
+        else:
+            delivery = await self.route(row.person_id) if row.person_id else None
         message_id: str | None = None
         error: DeliveryError | None = None
         if delivery is None:

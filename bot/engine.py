@@ -446,8 +446,12 @@ class Turn:
 
     # -- replies --------------------------------------------------------------------------
     async def take(self, incoming: Incoming) -> None:
+        from bot.actions import run_action
         from bot.commands import parse_command, run_command
 
+        if incoming.action is not None:
+            await run_action(self, incoming.action)
+            return
         if incoming.question_id is not None:
             await self.take_tagged(incoming)
             return

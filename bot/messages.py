@@ -15,6 +15,15 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Action:
+    """A button that is not an answer, e.g. a coordinator marking a support request handled.
+    `id` comes back as `Incoming.action` when it is clicked."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message for one person, already in their language.
 
@@ -24,7 +33,7 @@ class Outgoing:
 
     person_id: str
     text: str
-    kind: Literal["question", "notice", "alert"] = "notice"
+    kind: Literal["question", "notice", "alert", "digest", "panel-pack"] = "notice"
     language: str = "en"
     flow: str | None = None
     flow_title: str | None = None
@@ -36,6 +45,7 @@ class Outgoing:
     progress: tuple[int, int] | None = None
     progress_label: str | None = None
     hint: str | None = None
+    actions: tuple[Action, ...] = ()
     # Replies to a person's own command go out even while they are paused.
     always: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -43,6 +53,7 @@ class Outgoing:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["choices"] = [asdict(c) for c in self.choices]
+        data["actions"] = [asdict(a) for a in self.actions]
         data["goals"] = list(self.goals)
         data["progress"] = list(self.progress) if self.progress else None
         return data
@@ -51,6 +62,7 @@ class Outgoing:
     def from_json(cls, data: dict[str, Any]) -> Outgoing:
         data = dict(data)
         data["choices"] = tuple(Choice(**c) for c in data.get("choices") or ())
+        data["actions"] = tuple(Action(**a) for a in data.get("actions") or ())
         data["goals"] = tuple(data.get("goals") or ())
         data["progress"] = tuple(data["progress"]) if data.get("progress") else None
         return cls(**data)
@@ -65,6 +77,7 @@ class Incoming:
     text: str | None = None
     question_id: int | None = None
     values: tuple[str, ...] | None = None
+    action: str | None = None  # the id of an Action button that was clicked
     event_id: str | None = None
     # True when the platform marks the text as a command (Slack's /reflect); then
     # `support I am unwell` is a command with words, not an answer that starts with "support".

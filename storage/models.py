@@ -197,7 +197,9 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
-    person_id: str = Field(foreign_key="person.id", index=True)
+    # A message goes to a person, or to a channel ("slack:C0PANEL001") such as a panel's audience.
+    person_id: str | None = Field(default=None, foreign_key="person.id", index=True)
+    channel: str | None = None
     conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
     question_id: int | None = Field(default=None, foreign_key="question.id")
     # Whose words the message quotes when it goes to someone else (a support alert), so that

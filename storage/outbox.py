@@ -30,13 +30,14 @@ async def enqueue(
     session: AsyncSession,
     *,
     key: str,
-    person_id: str,
+    person_id: str | None,
     payload: dict[str, Any],
     now: datetime,
     conversation_id: int | None = None,
     question_id: int | None = None,
     not_before: datetime | None = None,
     about_person_id: str | None = None,
+    channel: str | None = None,
 ) -> bool:
     return await insert_once(
         session,
@@ -51,7 +52,7 @@ async def enqueue(
             "created_at": now,
             "conversation_id": conversation_id,
             "question_id": question_id,
-            "about_person_id": about_person_id,
+            "about_person_id": about_person_id, "channel": channel,
         },
         ["key"],
     )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -372,7 +373,8 @@ def upgrade() -> None:
         "outboxmessage",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("person_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("person_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("conversation_id", sa.Integer(), nullable=True),
         sa.Column("question_id", sa.Integer(), nullable=True),
         sa.Column("about_person_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),

@@ -1,0 +1,32 @@
+"""Buttons that are not answers (`Outgoing.actions`): an action id is "name:argument", and each
+name has one handler here, run inside the clicking person's turn."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bot.i18n import N_
+
+if TYPE_CHECKING:
+    from bot.engine import Turn
+
+ActionHandler = Callable[["Turn", str], Awaitable[None]]
+HANDLERS: dict[str, ActionHandler] = {}
+
+
+def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
+    def register(handler: ActionHandler) -> ActionHandler:
+        HANDLERS[name] = handler
+        return handler
+
+    return register
+
+
+async def run_action(turn: Turn, action_id: str) -> None:
+    name, _, argument = action_id.partition(":")
+    handler = HANDLERS.get(name)
+    if handler is None:
+        await turn.say(N_("That button no longer does anything."))
+        return
+    await handler(turn, argument)
