@@ -7,7 +7,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value in .env means "unset", as in .env.example.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_parse_none_str=""
+    )
 
     database_url: str = "sqlite:///reflectbot.db"
     host: str = "127.0.0.1"
@@ -24,12 +27,17 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: str = Field(default="MultiTenant")
     teams_service_url: str = "https://smba.trafficmanager.net/teams/"
+    # Send prompts to people's Teams identities. /api/messages is always served; this decides
+    # whether Teams is where prompts go (on by default once MICROSOFT_APP_ID is set).
+    teams_enabled: bool | None = None
+
+    # How often `serve` runs the sweeps (start due conversations, reminders, digests).
+    sweep_interval_seconds: int = 60
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_signing_secret)
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
 
     @property
-    def teams_enabled(self) -> bool:
-        # Teams is always served; without an app id it runs in development mode.
-        return True
+    def teams_delivery(self) -> bool:
+        return self.teams_enabled if self.teams_enabled is not None else bool(self.microsoft_app_id)
