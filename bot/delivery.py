@@ -66,7 +66,10 @@ class Deliverer:
 
     def route_channel(self, channel: str) -> Delivery | None:
         platform, _, address = channel.partition(":")
-        return Delivery(platform, address) if platform in self.senders else None
+        if platform in self.senders:
+            return Delivery(platform, address)
+        # The terminal is the embedded default: with the channel's platform off, show it there.
+        return Delivery("console", channel) if "console" in self.senders else None
 
     async def _held(self, person_id: str | None, now: datetime) -> bool:
         if person_id is None:

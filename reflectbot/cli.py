@@ -20,6 +20,7 @@ app = typer.Typer(
     help="reflectbot: reflection conversations for work-exchange programmes, in Slack, Teams or the terminal.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "programme.yaml"
 
@@ -136,6 +137,49 @@ def forget(person: Annotated[str, typer.Argument(help="the person's id")]) -> No
     typer.echo(
         f"forgot {person}: " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
     )
+
+
+def parse_instant(value: str) -> datetime:
+    """ISO-8601; a time without an offset is UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO-8601 time such as 2027-03-31T04:15") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@app.command()
+def tick(
+    at: Annotated[str, typer.Option("--at", help="ISO-8601 instant; without an offset it is UTC")],
+) -> None:
+    """Run every sweep once as of that instant, drain the outbox, then exit."""
+    from reflectbot.server import build_server
+
+    moment = parse_instant(at)
+    settings = _settings()
+
+    async def main() -> None:
+        server = await build_server(settings)
+        try:
+            report = await server.tick(moment)
+        finally:
+            await server.close()
+        typer.echo(
+            f"tick {moment.isoformat()}: {report.started} conversations started, {report.groups_opened} days opened, "
+            f"{report.reminders} reminders, {report.digests} digests, {report.panel_packs} panel packs; "
+            f"{report.drained.sent} sent, {report.drained.retried} to retry, {report.drained.failed} failed",
+            err=True,
+        )
+
+    asyncio.run(main())
+
+
+@app.command()
+def serve() -> None:
+    """One HTTP server (POST /slack/events, POST /api/messages, GET /healthz) and the scheduler."""
+    from reflectbot.server import serve as run_server
+
+    asyncio.run(run_server(_settings()))
 
 
 @app.command()

@@ -34,17 +34,30 @@ def sync_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Several processes (serve, tick from cron, chat) share one SQLite file: WAL lets readers
     # run beside a writer, and busy_timeout waits for a lock instead of failing at once.
+    # The driver's own implicit BEGIN is switched off so that `_begin_immediate` decides.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL still survives a killed process (only power loss can drop the last
+    # commits), and it spares an fsync on every commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads and then writes cannot wait for the write lock (SQLite
+    # answers "database is locked" at once when another process wrote meanwhile); taking the
+    # lock at BEGIN makes every transaction wait its turn for up to busy_timeout instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(async_url(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
 
 

@@ -1,0 +1,313 @@
+"""The sweeps: what is due is computed from storage, so a sweep missed while the process was down
+is caught up by the next one, and a sweep run twice does nothing twice (every conversation and
+outbox row has a unique key, claimed atomically)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.calendar import WorkCalendar
+from bot.delivery import Deliverer, DrainResult
+from bot.engine import Engine, Turn
+from bot.i18n import N_
+from bot.plan import Directory
+from storage.models import Conversation, OutboxMessage, Panel, Person, Question
+from storage.outbox import enqueue
+from storage.programme_file import local_time
+
+logger = logging.getLogger(__name__)
+
+# A conversation or a day's questions start from prompt_time until this much later on a
+# working day; a sweep missed in that window (process down) catches up in the next one rather
+# than waking someone at night.
+PROMPT_WINDOW = timedelta(hours=10)
+# The welcome is for the first days of an exchange, not for someone imported months later.
+WELCOME_WITHIN = timedelta(days=7)
+REMINDER = N_("A gentle reminder, when you have a moment:\n{question}")
+
+
+@dataclass
+class SweepReport:
+    started: int = 0
+    groups_opened: int = 0
+    reminders: int = 0
+    expired: int = 0
+    resumed: int = 0
+    digests: int = 0
+    panel_packs: int = 0
+    drained: DrainResult = field(default_factory=DrainResult)
+
+
+def _optional(name: str):  # type: ignore[no-untyped-def]
+    # Until the outputs issue lands, the digest and panel-pack sweeps have nothing to send.
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        return None
+
+
+def in_prompt_window(cal: WorkCalendar, now: datetime) -> bool:
+    day = cal.local_date(now)
+    if not cal.is_working_day(day):
+        return False
+    opens = cal.prompt_at(day)
+    return opens <= now < opens + PROMPT_WINDOW
+
+
+def _paused(person: Person, cal: WorkCalendar, now: datetime) -> bool:
+    if not person.paused:
+        return False
+    return person.paused_until is None or cal.local_date(now) < person.paused_until
+
+
+@dataclass
+class Snapshot:
+    """What the sweeps look at, read in one transaction; each sweep writes only when it acts."""
+
+    directory: Directory
+    people: dict[str, Person]
+    keys: set[str]
+    expiring: list[int]
+    due_groups: list[tuple[int, str]]
+    awaiting: list[tuple[Question, Conversation]]
+    panels_soon: list[str]
+
+    @classmethod
+    async def load(cls, session: AsyncSession, now: datetime) -> Snapshot:
+        people = (await session.exec(select(Person).where(Person.forgotten == False))).all()  # noqa: E712
+        open_or_pending = (
+            await session.exec(select(Conversation).where(col(Conversation.status).in_(("pending", "open"))))
+        ).all()
+        awaiting = (
+            await session.exec(
+                select(Question, Conversation)
+                .join(Conversation, col(Conversation.current_question_id) == Question.id)
+                .where(Conversation.status == "open", Question.status == "asked")
+            )
+        ).all()
+        panels = (
+            await session.exec(
+                select(Panel.id).where(col(Panel.at) > now, col(Panel.at) <= now + timedelta(days=1))
+            )
+        ).all()
+        return cls(
+            directory=await Directory.load(session),
+            people={p.id: p for p in people},
+            keys=set((await session.exec(select(Conversation.key))).all()),
+            expiring=[c.id for c in open_or_pending if c.expires_at is not None and c.expires_at <= now],  # type: ignore[misc]
+            due_groups=[
+                (c.id, c.person_id)
+                for c in open_or_pending  # type: ignore[misc]
+                if c.status == "open" and c.next_group_at is not None and c.next_group_at <= now
+            ],
+            awaiting=[(q, c) for q, c in awaiting],
+            panels_soon=list(panels),
+        )
+
+    def participants(self) -> list[Person]:
+        return [p for p in self.people.values() if p.role == "participant"]
+
+
+class Sweeps:
+    def __init__(self, engine: Engine, deliverer: Deliverer) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.deliverer = deliverer
+
+    async def run_all(self, now: datetime) -> SweepReport:
+        report = SweepReport()
+        async with self.store.session() as session:
+            snap = await Snapshot.load(session, now)
+        report.resumed = await self.resume_paused(now, snap)
+        report.expired = await self.expire(now, snap)
+        report.started = await self.start_due(now, snap)
+        report.groups_opened = await self.open_due_groups(now, snap)
+        report.reminders = await self.remind(now, snap)
+        report.digests = await self.digests(now, snap)
+        report.panel_packs = await self.panel_packs(now, snap)
+        report.drained = await self.deliverer.drain(now)
+        logger.info(
+            "sweep %s: %d started, %d days opened, %d reminders, %d expired, %d sent, %d retried, %d failed",
+            now.isoformat(),
+            report.started,
+            report.groups_opened,
+            report.reminders,
+            report.expired,
+            report.drained.sent,
+            report.drained.retried,
+            report.drained.failed,
+        )
+        return report
+
+    async def resume_paused(self, now: datetime, snap: Snapshot) -> int:
+        """`pause until DATE` ends on that local date; the current question is asked again."""
+        resumed = 0
+        for person in snap.people.values():
+            if not (person.paused and person.paused_until):
+                continue
+            cal = snap.directory.calendar(person)
+            if cal.local_date(now) < person.paused_until or not in_prompt_window(cal, now):
+                continue
+            async with self.store.session() as session:
+                fresh = await session.get(Person, person.id)
+                if fresh is None or not fresh.paused:
+                    continue
+                fresh.paused, fresh.paused_until = False, None
+                session.add(fresh)
+                await (await Turn.begin(self.engine, session, fresh, now)).repeat_current()
+                resumed += 1
+        return resumed
+
+    async def expire(self, now: datetime, snap: Snapshot) -> int:
+        """A conversation that can no longer serve its purpose gives way to the next one."""
+        expired = 0
+        for conversation_id in snap.expiring:
+            async with self.store.session() as session:
+                conv = await session.get(Conversation, conversation_id)
+                if conv is None or conv.status not in ("pending", "open"):
+                    continue
+                was_open = conv.status == "open"
+                conv.status, conv.finished_at, conv.current_question_id = "expired", now, None
+                session.add(conv)
+                expired += 1
+                logger.info("conversation %s (%s) of %s expired", conv.id, conv.flow, conv.person_id)
+                person = await session.get(Person, conv.person_id)
+                if was_open and person is not None:
+                    await session.flush()
+                    await (await Turn.begin(self.engine, session, person, now)).open_next_pending()
+        return expired
+
+    async def start_due(self, now: datetime, snap: Snapshot) -> int:
+        started = 0
+        for person in snap.participants():
+            cal = snap.directory.calendar(person)
+            if _paused(person, cal, now) or not in_prompt_window(cal, now):
+                continue
+            for planned in snap.directory.plan(person):
+                if planned.key in snap.keys or planned.due_at > now:
+                    continue
+                if planned.expires_at is not None and planned.expires_at <= now:
+                    continue
+                if planned.flow == "welcome" and now - planned.due_at > WELCOME_WITHIN:
+                    continue
+                if await self.engine.start(person.id, planned, now) is not None:
+                    started += 1
+        return started
+
+    async def open_due_groups(self, now: datetime, snap: Snapshot) -> int:
+        opened = 0
+        for conversation_id, person_id in snap.due_groups:
+            person = snap.people.get(person_id)
+            if person is None:
+                continue
+            cal = snap.directory.calendar(person)
+            if _paused(person, cal, now) or not in_prompt_window(cal, now):
+                continue
+            await self.engine.open_next_group(conversation_id, now)
+            opened += 1
+        return opened
+
+    async def remind(self, now: datetime, snap: Snapshot) -> int:
+        """A question left unanswered `after_days` working days is asked again, at most `max` times."""
+        sent = 0
+        for question, conv in snap.awaiting:
+            person = snap.people.get(question.person_id)
+            if person is None or question.asked_at is None:
+                continue
+            programme = snap.directory.programmes[person.programme_id]
+            if question.reminders_sent >= programme.reminder_max:
+                continue
+            cal = snap.directory.calendar(person)
+            if _paused(person, cal, now) or not in_prompt_window(cal, now):
+                continue
+            number = question.reminders_sent + 1
+            if now < cal.add_working_days(question.asked_at, programme.reminder_after_days * number):
+                continue
+            async with self.store.session() as session:
+                # The conditional UPDATE decides which of two racing sweeps sends this reminder.
+                claimed = await session.exec(  # type: ignore[call-overload]
+                    update(Question)
+                    .where(
+                        col(Question.id) == question.id,
+                        col(Question.reminders_sent) == number - 1,
+                        col(Question.status) == "asked",
+                    )
+                    .values(reminders_sent=number)
+                )
+                if not claimed.rowcount:
+                    continue
+                turn = await Turn.begin(self.engine, session, person, now)
+                out = await turn.render(question, conv)
+                await turn.send(
+                    replace(out, text=turn.t(REMINDER, question=out.text)),
+                    f"remind:{question.id}:{number}",
+                    conv,
+                    question,
+                )
+            sent += 1
+            logger.info("reminder %d for question %s of %s", number, question.id, person.id)
+        return sent
+
+    async def digests(self, now: datetime, snap: Snapshot) -> int:
+        """The weekly digest, at `digest.every` in each coordinator's own time zone."""
+        digest_module = _optional("bot.reports.digest")
+        if digest_module is None:
+            return 0
+        sent = 0
+        for coordinator in snap.people.values():
+            if coordinator.role != "coordinator":
+                continue
+            programme = snap.directory.programmes[coordinator.programme_id]
+            weekday, at = programme.digest_every.lower().split()
+            cal = WorkCalendar(coordinator.timezone or programme.timezone, prompt_time=local_time(at))
+            day = cal.local_date(now)
+            opens = cal.prompt_at(day)
+            if day.strftime("%a").lower() != weekday[:3] or not opens <= now < opens + PROMPT_WINDOW:
+                continue
+            key = f"digest:{coordinator.id}:{day.isoformat()}"
+            if await self._written(key):
+                continue
+            message = await digest_module.digest_message(
+                self.store, coordinator.id, now, self.engine.translator
+            )
+            async with self.store.session() as session:
+                if await enqueue(
+                    session, key=key, person_id=coordinator.id, payload=message.to_json(), now=now
+                ):
+                    sent += 1
+        return sent
+
+    async def panel_packs(self, now: datetime, snap: Snapshot) -> int:
+        """The panel pack goes to the panel's audience the day before the panel."""
+        panel_pack_module = _optional("bot.reports.panel_pack")
+        if panel_pack_module is None:
+            return 0
+        sent = 0
+        for panel_id in snap.panels_soon:
+            for channel, message in await panel_pack_module.panel_pack_messages(
+                self.store, panel_id, self.engine.translator
+            ):
+                async with self.store.session() as session:
+                    if await enqueue(
+                        session,
+                        key=f"panel-pack:{panel_id}:{channel}",
+                        person_id=None,
+                        channel=channel,
+                        payload=message.to_json(),
+                        now=now,
+                    ):
+                        sent += 1
+        return sent
+
+    async def _written(self, key: str) -> bool:
+        async with self.store.session() as session:
+            return (
+                await session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key))
+            ).first() is not None
