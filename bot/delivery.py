@@ -4,6 +4,7 @@ marked sent with the platform's message id; failures are retried with backoff an
 from __future__ import annotations
 
 import logging
+import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,16 @@ class DrainResult:
     failed: int = 0
     retried: int = 0
     held: int = 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -63,6 +74,24 @@ class Deliverer:
         if "console" in self.senders:
             return Delivery("console", person_id)
         return None
+
+    async def release_orphans(self) -> int:
+        """Messages claimed by a sender on this host that no longer runs (killed mid-send) go back
+        to pending at once instead of waiting out the lease. One may then be sent twice: the one
+        that was in flight when the process died."""
+        host = self.worker.rpartition(":")[0]
+        released = 0
+        async with self.store.session() as session:
+            rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "sending"))).all()
+            for row in rows:
+                row_host, _, pid = (row.claimed_by or "").rpartition(":")
+                if row_host == host and pid.isdigit() and not _alive(int(pid)) and row.claimed_by != self.worker:
+                    row.status, row.claimed_by, row.claimed_at = "pending", None, None
+                    session.add(row)
+                    released += 1
+        if released:
+            logger.warning("outbox: %d messages claimed by a stopped process released", released)
+        return released
 
     def route_channel(self, channel: str) -> Delivery | None:
         platform, _, address = channel.partition(":")

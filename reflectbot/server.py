@@ -53,6 +53,7 @@ class Server:
         return await self.sweeps.run_all(at)
 
     async def start(self) -> None:
+        await self.deliverer.release_orphans()
         for adapter in self.adapters.values():
             await adapter.start()
         await self.runner.start()
