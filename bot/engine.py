@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -43,6 +44,7 @@ UNKNOWN_PERSON = N_(
     "Hello! I do not know you yet, so I have not kept anything you wrote. If you are on an "
     "exchange programme, please ask your coordinator to add you."
 )
+REMINDER = N_("A gentle reminder, when you have a moment:\n{question}")
 HINTS = {
     "text": N_("Write your answer · skip: leave this one out · help: more"),
     "single": N_("Reply with the number of your choice."),
@@ -443,6 +445,12 @@ class Turn:
         self.session.add_all([question, conv])
         key = f"ask:{question.id}:{uuid.uuid4()}" if again else f"ask:{question.id}"
         await self.send(await self.render(question, conv), key, conv, question)
+
+    async def remind(self, question: Question, conv: Conversation, number: int) -> None:
+        """The question again, tagged with itself so a click on the reminder answers it."""
+        out = await self.render(question, conv)
+        reminder = replace(out, text=self.t(REMINDER, question=out.text))
+        await self.send(reminder, f"remind:{question.id}:{number}", conv, question)
 
     # -- replies --------------------------------------------------------------------------
     async def take(self, incoming: Incoming) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.calendar import WorkCalendar
 from bot.delivery import Deliverer, DrainResult
 from bot.engine import Engine, Turn
-from bot.i18n import N_
 from bot.plan import Directory
 from storage.models import Conversation, OutboxMessage, Panel, Person, Question
 from storage.outbox import enqueue
@@ -30,7 +29,6 @@ logger = logging.getLogger(__name__)
 PROMPT_WINDOW = timedelta(hours=10)
 # The welcome is for the first days of an exchange, not for someone imported months later.
 WELCOME_WITHIN = timedelta(days=7)
-REMINDER = N_("A gentle reminder, when you have a moment:\n{question}")
 
 
 @dataclass
@@ -244,13 +242,7 @@ class Sweeps:
                 if not claimed.rowcount:
                     continue
                 turn = await Turn.begin(self.engine, session, person, now)
-                out = await turn.render(question, conv)
-                await turn.send(
-                    replace(out, text=turn.t(REMINDER, question=out.text)),
-                    f"remind:{question.id}:{number}",
-                    conv,
-                    question,
-                )
+                await turn.remind(question, conv, number)
             sent += 1
             logger.info("reminder %d for question %s of %s", number, question.id, person.id)
         return sent
