@@ -21,14 +21,38 @@ from bot.flows import CONSENT_CHOICES, FLOWS
 from bot.i18n import N_, format_day, format_moment
 from bot.messages import Outgoing
 from bot.plan import calendar_for
-from storage.models import AhaMoment, Answer, Conversation, OutboxMessage, Programme, Question
+from bot.support import MARK_HANDLED, handled_button, handled_command
+from storage.models import (
+    AhaMoment,
+    Answer,
+    Conversation,
+    OutboxMessage,
+    Panel,
+    PanelPresenter,
+    Programme,
+    Question,
+)
 
-WORDS = ("help", "status", "skip", "pause", "resume", "now", "all-now", "support", "correct", "consent")
+WORDS = (
+    "help",
+    "status",
+    "skip",
+    "pause",
+    "resume",
+    "now",
+    "all-now",
+    "support",
+    "correct",
+    "consent",
+    "handled",
+    "share",
+)
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _SHAPES = {
     "pause": re.compile(rf"^(?:until\s+)?({_DATE})?$"),
     "correct": re.compile(r"^(\d+)?$"),
     "consent": re.compile(r"^(?:(\d+)(?:\s+(named|anonymous|private|1|2|3))?)?$"),
+    "handled": re.compile(r"^(\d+)?$"),
 }
 CONSENT_WORDS = {"1": "named", "2": "anonymous", "3": "private"}
 
@@ -42,8 +66,10 @@ HELP = N_(
     "now: get your next questions now instead of waiting\n"
     "all-now: answer all remaining questions now\n"
     "support: send a message to your coordinator\n"
+    "share: keep an aha moment for the panel\n"
     "correct: change an earlier answer\n"
     "consent: change what the panel may hear\n"
+    "handled 12: (coordinators) mark support request 12 as dealt with\n"
     "Your coordinators see your answers; the panel sees only what you agree to share."
 )
 
@@ -69,7 +95,7 @@ def parse_command(text: str, explicit: bool = False) -> Command | None:
     rest = words[1].strip() if len(words) > 1 and word != "all-now" else ""
     if word not in WORDS:
         return None
-    if word == "support":
+    if word in ("support", "share"):
         if rest and not explicit:
             return None
         return Command(word, rest=rest)
@@ -216,6 +242,47 @@ async def _support(turn: Turn, command: Command) -> None:
     await turn.say(N_("What would you like your coordinator to know? (write cancel to send nothing)"))
 
 
+async def _share(turn: Turn, command: Command) -> None:
+    if command.rest:
+        await keep_shared_aha(turn, command.rest)
+        return
+    turn.person.pending_action = {"action": "share"}
+    turn.session.add(turn.person)
+    await turn.say(N_("What is the aha moment you would like to keep? (write cancel to keep nothing)"))
+
+
+async def keep_shared_aha(turn: Turn, text: str) -> None:
+    """An aha moment written outside any flow. It stays private until the person says otherwise."""
+    upcoming = (
+        await turn.session.exec(
+            select(Panel.id)
+            .join(PanelPresenter, col(PanelPresenter.panel_id) == Panel.id)
+            .where(PanelPresenter.person_id == turn.person.id, col(Panel.at) > turn.now)
+            .order_by(col(Panel.at))
+        )
+    ).first()
+    turn.session.add(
+        AhaMoment(
+            person_id=turn.person.id,
+            kind="aha",
+            consent="private",
+            panel_id=upcoming,
+            text=text,
+            created_at=turn.now,
+        )
+    )
+    await turn.session.flush()
+    count = len(
+        (await turn.session.exec(select(AhaMoment.id).where(AhaMoment.person_id == turn.person.id))).all()
+    )
+    await turn.say(
+        N_(
+            "Kept. The panel will not hear it unless you allow it: write consent {number} named or consent {number} anonymous."
+        ),
+        number=count,
+    )
+
+
 async def send_support_request(turn: Turn, text: str, conv: Conversation | None) -> None:
     request = await record_support(turn.session, turn.person, text, conv, turn.now)
     coordinators = await coordinators_of(turn.session, turn.person)
@@ -235,7 +302,14 @@ async def send_support_request(turn: Turn, text: str, conv: Conversation | None)
                 name=turn.person.name,
                 when=format_moment(language, turn.now.astimezone(zone)),
                 text=text or "",
+            )
+            + "\n"
+            + turn.engine.translator.gettext(
+                language,
+                N_("Support request {id}. Once it is dealt with, mark it handled or write handled {id}."),
+                id=request.id,
             ),
+            actions=(handled_button(request.id, turn.engine.translator.gettext(language, MARK_HANDLED)),),  # type: ignore[arg-type]
             extra={"support_request_id": request.id, "about": turn.person.id},
         )
         await turn.send(alert, f"support:{request.id}:{coordinator.id}")
@@ -335,4 +409,6 @@ _HANDLERS = {
     "support": _support,
     "correct": _correct,
     "consent": _consent,
+    "handled": handled_command,
+    "share": _share,
 }

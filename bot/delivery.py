@@ -119,17 +119,19 @@ class Deliverer:
         async with self.store.session() as session:
             rows = await due(session, now, LEASE, person_id=person_id, limit=limit)
         held: dict[str | None, bool] = {}
+        stalled: set[str] = set()  # people whose earlier message waits for a retry
         for row in rows:
             payload = Outgoing.from_json(row.payload)
             if row.person_id not in held:
                 held[row.person_id] = await self._held(row.person_id, now)
-            if held[row.person_id] and not payload.always:
+            if (held[row.person_id] and not payload.always) or row.person_id in stalled:
                 result.held += 1
                 continue
             async with self.store.session() as session:
                 if not await claim(session, row.id, self.worker, now, LEASE):  # type: ignore[arg-type]
                     continue
-            await self._send_one(row, payload, now, result)
+            if not await self._send_one(row, payload, now, result) and row.person_id:
+                stalled.add(row.person_id)
         return result
 
     async def _send_one(
@@ -178,3 +180,5 @@ class Deliverer:
                     error.reason,
                 )
             session.add(stored)
+        # Only a message waiting for its retry holds back the person's later ones.
+        return stored.status != "pending"

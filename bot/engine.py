@@ -546,7 +546,7 @@ class Turn:
         )
 
     async def take_pending_action(self, action: dict[str, object], text: str, platform: str) -> None:
-        from bot.commands import send_support_request
+        from bot.commands import keep_shared_aha, send_support_request
 
         self.person.pending_action = None
         self.session.add(self.person)
@@ -555,6 +555,8 @@ class Turn:
             return
         if action.get("action") == "support":
             await send_support_request(self, text, None)
+        elif action.get("action") == "share":
+            await keep_shared_aha(self, text)
         elif action.get("action") == "correct":
             question = await self.session.get(Question, action.get("question_id"))
             if question is None:

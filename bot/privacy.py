@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 
 from storage.db import Store
@@ -120,6 +120,30 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
                         col(OutboxMessage.question_id).in_(question_ids),
                     )
                 ),
+            ),
+            # Digests and panel packs quote many people: one not yet sent is dropped (the next
+            # sweep writes it afresh, without this person); one already sent keeps no text.
+            (
+                "unsent_reports",
+                delete(OutboxMessage).where(
+                    or_(
+                        col(OutboxMessage.key).startswith("digest:"),
+                        col(OutboxMessage.key).startswith("panel-pack:"),
+                    ),
+                    col(OutboxMessage.status) != "sent",
+                ),
+            ),
+            (
+                "sent_reports",
+                update(OutboxMessage)
+                .where(
+                    or_(
+                        col(OutboxMessage.key).startswith("digest:"),
+                        col(OutboxMessage.key).startswith("panel-pack:"),
+                    ),
+                    col(OutboxMessage.status) == "sent",
+                )
+                .values(payload={"person_id": "", "text": "", "extra": {"redacted": True}}),
             ),
             ("chat_identities", delete(ChatIdentity).where(col(ChatIdentity.person_id) == person_id)),
         ):

@@ -184,6 +184,25 @@ def serve() -> None:
     asyncio.run(run_server(_settings()))
 
 
+@app.command("teams-package")
+def teams_package(
+    out: Annotated[Path, typer.Option("--out", help="where to write the package (.zip)")] = Path(
+        "reflectbot-teams.zip"
+    ),
+) -> None:
+    """The Teams app package: manifest.json and its two icons, for the bot MICROSOFT_APP_ID."""
+    from adapters.teams.package import build_teams_package
+
+    settings = _settings()
+    if not settings.microsoft_app_id:
+        raise _fail("set MICROSOFT_APP_ID (the bot's Microsoft App ID) first")
+    try:
+        path = build_teams_package(out, settings.microsoft_app_id)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")
+
+
 @app.command()
 def demo(
     programme: Annotated[Path, typer.Option(help="programme file to live through")] = SAMPLE,
@@ -194,6 +213,10 @@ def demo(
     code = asyncio.run(run_demo(programme, sys.stdout, interactive=sys.stdin.isatty()))
     raise typer.Exit(code=code)
 
+
+from reflectbot.output_commands import register as _register_output_commands  # noqa: E402
+
+_register_output_commands(app)
 
 if __name__ == "__main__":
     app()

@@ -29,10 +29,8 @@ def build_adapters(
             app_token=settings.slack_app_token,
             api_url=settings.slack_api_url,
         )
-    try:
-        from adapters.teams import TeamsAdapter
-    except ImportError:  # until the Teams adapter lands
-        return adapters
+    from adapters.teams import TeamsAdapter
+
     adapters["teams"] = TeamsAdapter(
         engine=engine,
         clock=clock,

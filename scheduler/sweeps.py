@@ -4,7 +4,6 @@ outbox row has a unique key, claimed atomically)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +16,8 @@ from bot.calendar import WorkCalendar
 from bot.delivery import Deliverer, DrainResult
 from bot.engine import Engine, Turn
 from bot.plan import Directory
+from bot.reports.digest import digest_message
+from bot.reports.panel_pack import panel_pack_messages
 from storage.models import Conversation, OutboxMessage, Panel, Person, Question
 from storage.outbox import enqueue
 from storage.programme_file import local_time
@@ -41,14 +42,6 @@ class SweepReport:
     digests: int = 0
     panel_packs: int = 0
     drained: DrainResult = field(default_factory=DrainResult)
-
-
-def _optional(name: str):  # type: ignore[no-untyped-def]
-    # Until the outputs issue lands, the digest and panel-pack sweeps have nothing to send.
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        return None
 
 
 def in_prompt_window(cal: WorkCalendar, now: datetime) -> bool:
@@ -249,9 +242,6 @@ class Sweeps:
 
     async def digests(self, now: datetime, snap: Snapshot) -> int:
         """The weekly digest, at `digest.every` in each coordinator's own time zone."""
-        digest_module = _optional("bot.reports.digest")
-        if digest_module is None:
-            return 0
         sent = 0
         for coordinator in snap.people.values():
             if coordinator.role != "coordinator":
@@ -266,9 +256,7 @@ class Sweeps:
             key = f"digest:{coordinator.id}:{day.isoformat()}"
             if await self._written(key):
                 continue
-            message = await digest_module.digest_message(
-                self.store, coordinator.id, now, self.engine.translator
-            )
+            message = await digest_message(self.store, coordinator.id, now, self.engine.translator)
             async with self.store.session() as session:
                 if await enqueue(
                     session, key=key, person_id=coordinator.id, payload=message.to_json(), now=now
@@ -278,14 +266,11 @@ class Sweeps:
 
     async def panel_packs(self, now: datetime, snap: Snapshot) -> int:
         """The panel pack goes to the panel's audience the day before the panel."""
-        panel_pack_module = _optional("bot.reports.panel_pack")
-        if panel_pack_module is None:
-            return 0
         sent = 0
         for panel_id in snap.panels_soon:
-            for channel, message in await panel_pack_module.panel_pack_messages(
-                self.store, panel_id, self.engine.translator
-            ):
+            if await self._written_prefix(f"panel-pack:{panel_id}:"):
+                continue
+            for channel, message in await panel_pack_messages(self.store, panel_id, self.engine.translator):
                 async with self.store.session() as session:
                     if await enqueue(
                         session,
@@ -297,6 +282,11 @@ class Sweeps:
                     ):
                         sent += 1
         return sent
+
+    async def _written_prefix(self, prefix: str) -> bool:
+        async with self.store.session() as session:
+            query = select(OutboxMessage.id).where(col(OutboxMessage.key).startswith(prefix))
+            return (await session.exec(query)).first() is not None
 
     async def _written(self, key: str) -> bool:
         async with self.store.session() as session:

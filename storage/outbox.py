@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -78,6 +78,8 @@ async def claim(session: AsyncSession, message_id: int, worker: str, now: dateti
 async def due(
     session: AsyncSession, now: datetime, lease: timedelta, person_id: str | None = None, limit: int = 100
 ) -> list[OutboxMessage]:
+    """Messages ready to send, oldest first. A person's messages keep their order: while an older
+    one waits for its retry, the newer ones wait behind it."""
     query = select(OutboxMessage).where(
         or_(
             and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
@@ -86,5 +88,15 @@ async def due(
     )
     if person_id is not None:
         query = query.where(OutboxMessage.person_id == person_id)
-    rows = await session.exec(query.order_by(col(OutboxMessage.id)).limit(limit))
-    return list(rows.all())
+    rows = list((await session.exec(query.order_by(col(OutboxMessage.id)).limit(limit))).all())
+    waiting = (
+        select(OutboxMessage.person_id, func.min(OutboxMessage.id))
+        .where(
+            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.not_before) > now,
+            col(OutboxMessage.person_id).is_not(None),
+        )
+        .group_by(OutboxMessage.person_id)
+    )
+    first_waiting: dict[str | None, int] = dict((await session.exec(waiting)).all())  # type: ignore[arg-type]
+    return [r for r in rows if r.person_id not in first_waiting or r.id < first_waiting[r.person_id]]  # type: ignore[operator]

@@ -256,3 +256,20 @@ async def test_a_platform_retry_of_the_same_event_is_stored_once(transcript: Tra
             await session.exec(select(func.count()).select_from(Question).where(Question.status == "asked"))
         ).one()
     assert count == 1 and asked == 1
+
+
+async def test_share_keeps_an_aha_moment_private_until_consent(transcript: Transcript) -> None:
+    t = transcript
+    await start_midpoint(t)
+    t.expect_question("tanvir", "What have you observed")
+    await t.send("tanvir", "share")
+    t.expect("tanvir", "What is the aha moment you would like to keep?")
+    await t.send("tanvir", "Fathers come when the training is at the market.")
+    t.expect("tanvir", "Kept.", "consent 1 named")
+    await t.send("tanvir", "Back to the question: mothers cook together.")  # answers the open question again
+    export = await export_person(t.engine.store, "tanvir")
+    assert [(m["text"], m["consent"], m["panel"]) for m in export["aha_moments"]] == [
+        # His midpoint (May) is after the spring panel, so no panel is upcoming.
+        ("Fathers come when the training is at the market.", "private", None)
+    ]
+    assert [r["answer"] for r in export["reflections"]] == ["Back to the question: mothers cook together."]

@@ -1,0 +1,191 @@
+"""Teams activities → what the bot understands, by one dispatch table on `activity.type`.
+
+Each activity becomes one event: `Installed` / `Uninstalled` (keep or drop the conversation
+reference), `Said` (an `Incoming` for the engine), `ExportRequested`, or nothing (typing,
+reactions, invokes and anything else are ignored). Recorded payloads in
+tests/fixtures/teams/ pin each branch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import unescape
+from html.parser import HTMLParser
+from typing import Any
+
+from botbuilder.schema import Activity
+
+from adapters.teams.cards import ANSWER_INPUT, VALUES_INPUT
+from bot.messages import Incoming
+
+PLATFORM = "teams"
+EXPORT_WORDS = ("export",)
+
+
+@dataclass(frozen=True)
+class Installed:
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Uninstalled:
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Said:
+    incoming: Incoming
+
+    @property
+    def user_id(self) -> str:
+        return self.incoming.user_id
+
+
+@dataclass(frozen=True)
+class ExportRequested:
+    user_id: str
+    event_id: str | None
+
+
+Event = Installed | Uninstalled | Said | ExportRequested
+
+
+def user_id(activity: Activity) -> str | None:
+    """The programme file's `teams:` id is the person's Entra (AAD) object id."""
+    sender = activity.from_property
+    if sender is None:
+        return None
+    return sender.aad_object_id or sender.id
+
+
+def tenant_id(activity: Activity) -> str | None:
+    if activity.conversation is not None and activity.conversation.tenant_id:
+        return activity.conversation.tenant_id
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant") or {}
+    return tenant.get("id") if isinstance(tenant, dict) else None
+
+
+def _bot_is(activity: Activity, members: list[Any] | None) -> bool:
+    bot = activity.recipient.id if activity.recipient else None
+    return any(m.id == bot for m in members or [])
+
+
+def _conversation_update(activity: Activity) -> Event | None:
+    user = user_id(activity)
+    if user is None:
+        return None
+    if _bot_is(activity, activity.members_removed):
+        return Uninstalled(user)
+    # In a personal chat Teams lists the bot (and sometimes the user) as added on install.
+    if activity.members_added:
+        return Installed(user)
+    return None
+
+
+def _installation_update(activity: Activity) -> Event | None:
+    user = user_id(activity)
+    if user is None:
+        return None
+    action = (activity.action or "").casefold()
+    if action.startswith("remove"):
+        return Uninstalled(user)
+    if action.startswith("add"):
+        return Installed(user)
+    return None
+
+
+def _message(activity: Activity) -> Event | None:
+    user = user_id(activity)
+    if user is None:
+        return None
+    if isinstance(activity.value, dict) and not (activity.text or "").strip():
+        return _submission(activity, user, activity.value)
+    text = plain_text(activity.text or "")
+    if text.strip().lstrip("/").casefold() in EXPORT_WORDS:
+        return ExportRequested(user, activity.id)
+    return Said(
+        Incoming(
+            PLATFORM,
+            user,
+            text=text,
+            event_id=activity.id,
+            # Teams has no slash commands; a leading "/" is the nearest thing to one.
+            is_command=text.lstrip().startswith("/"),
+        )
+    )
+
+
+def _submission(activity: Activity, user: str, value: dict[str, Any]) -> Event | None:
+    """An Adaptive Card `Action.Submit`: a message with no text whose `value` is the action's data
+    merged with the card's inputs."""
+    if isinstance(value.get("action"), str):
+        return Said(Incoming(PLATFORM, user, action=value["action"], event_id=activity.id))
+    try:
+        question_id = int(value["question_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if "value" in value:
+        values: tuple[str, ...] | None = (str(value["value"]),)
+        text = None
+    elif VALUES_INPUT in value:
+        # Input.ChoiceSet with isMultiSelect submits the chosen values joined by commas.
+        values = tuple(v for v in str(value[VALUES_INPUT] or "").split(",") if v)
+        text = None
+    else:
+        values, text = None, str(value.get(ANSWER_INPUT) or "")
+    return Said(
+        Incoming(PLATFORM, user, text=text, question_id=question_id, values=values, event_id=activity.id)
+    )
+
+
+DISPATCH: dict[str, Callable[[Activity], Event | None]] = {
+    "message": _message,
+    "conversationUpdate": _conversation_update,
+    "installationUpdate": _installation_update,
+}
+
+
+def translate(activity: Activity) -> Event | None:
+    handler = DISPATCH.get(activity.type or "")
+    return handler(activity) if handler else None
+
+
+# -- text -----------------------------------------------------------------------------------
+_TAG = re.compile(r"</?(?:p|br|div|span|at|b|i|em|strong|ul|ol|li|pre|code)\b", re.IGNORECASE)
+_BLOCKS = {"p", "div", "br", "li", "ul", "ol", "pre"}
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "at":
+            self._skip += 1  # a mention of the bot is not part of what the person wrote
+        elif tag in _BLOCKS and self.parts and not self.parts[-1].endswith("\n"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "at":
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCKS - {"br"} and self.parts and not self.parts[-1].endswith("\n"):
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def plain_text(text: str) -> str:
+    """Teams sends formatted messages (line breaks, bold, mentions) as HTML; keep the words."""
+    if not _TAG.search(text):
+        return unescape(text).strip() if "&" in text else text.strip()
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    return re.sub(r"\n{3,}", "\n\n", "".join(parts for parts in parser.parts)).strip()

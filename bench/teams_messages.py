@@ -1,0 +1,176 @@
+"""How fast `reflectbot serve` takes Teams replies and sends Teams prompts.
+
+1. Inbound: message activities (as Teams posts them) fired at /api/messages with a fixed number in
+   flight; prints activities/s and p50/p99 time to the HTTP response. Each reply is stored (and
+   the person's conversation reference refreshed) before the response, as in production; the drain
+   loop sends the next prompts to a fake Bot Framework connector meanwhile.
+2. Outbound: the first midpoint prompts of PEOPLE participants without a stored reference, drained
+   at once: each needs create_conversation and then the card; prints cards/s.
+
+The real server (`reflectbot.server.build_server`: SQLite, engine, outbox, the Teams adapter on
+botbuilder's CloudAdapter in development mode) runs in this process on 127.0.0.1.
+
+    PYTHONPATH=. python bench/teams_messages.py --events 2000 --in-flight 50 --people 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fakes.teams_connector import FakeTeamsConnector, TeamsUser
+
+PROGRAMME = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "programme.yaml"
+
+
+def programme_file(directory: Path, people: int) -> tuple[Path, list[str]]:
+    """The fixture programme with `people` more Teams participants like Tanvir."""
+    data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
+    template = next(p for p in data["participants"] if p["id"] == "tanvir")
+    users = []
+    for n in range(people):
+        aad = f"00000000-0000-4000-8000-{n:012d}"
+        data["participants"].append(dict(template, id=f"bench{n}", name=f"Bench {n}", teams=aad))
+        users.append(aad)
+    path = directory / "programme.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path, users
+
+
+async def fire(
+    endpoint: str, clients: list[TeamsUser], events: int, in_flight: int
+) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    failures = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(events):
+        queue.put_nowait(n)
+    connector = aiohttp.TCPConnector(limit=in_flight)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal failures
+            while not queue.empty():
+                n = queue.get_nowait()
+                client = clients[n % len(clients)]
+                activity = client.activity("message_text", text=f"Reply number {n}: what I saw today.")
+                start = time.perf_counter()
+                async with session.post(endpoint, json=activity) as response:
+                    await response.read()
+                    if response.status != 201:
+                        failures += 1
+                latencies.append(time.perf_counter() - start)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        return time.perf_counter() - began, latencies, failures
+
+
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    ordered = sorted(latencies)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+async def main(events: int, in_flight: int, people: int) -> None:
+    from sqlmodel import func, select
+
+    from bot.plan import plan_for
+    from reflectbot.server import build_server
+    from reflectbot.settings import Settings
+    from storage.db import Store
+    from storage.importer import import_programme
+    from storage.migrate import migrate
+    from storage.models import InboundEvent, OutboxMessage, Person
+
+    directory = Path(tempfile.mkdtemp(prefix="reflectbot-bench-"))
+    database_url = f"sqlite:///{directory}/bench.db"
+    path, users = programme_file(directory, people)
+    store = Store(database_url)
+    await migrate(store)
+    await import_programme(store, path)
+    await store.close()
+
+    fake = FakeTeamsConnector()
+    await fake.start()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        teams_enabled=True,
+        teams_service_url=fake.service_url,
+        log_level="WARNING",
+    )
+    server = await build_server(settings, clock=lambda: datetime.now(UTC))
+
+    # Outbound: everyone's midpoint starts now; no one has a reference yet.
+    now = datetime.now(UTC)
+    async with server.store.session() as session:
+        bench = (await session.exec(select(Person).where(Person.id.startswith("bench")))).all()  # type: ignore[attr-defined]
+        plans = [(p.id, next(x for x in await plan_for(session, p) if x.flow == "midpoint")) for p in bench]
+    for person_id, planned in plans:
+        await server.engine.start(person_id, planned, now)
+    began = time.perf_counter()
+    result = await server.deliverer.drain(now)
+    seconds = time.perf_counter() - began
+    print(
+        f"outbound: {result.sent} messages ({len(fake.cards())} cards, {len(fake.creates())} conversations "
+        f"created) in {seconds:.2f} s = {result.sent / seconds:.0f} messages/s; "
+        f"retried {result.retried}, failed {result.failed}"
+    )
+
+    # Inbound: replies from everyone, in their conversations as created above.
+    clients = []
+    for aad in users:
+        client = TeamsUser("", fake.service_url, aad, "Bench")
+        [client.conversation_id] = fake.conversations_with(aad)
+        clients.append(client)
+    runner = web.AppRunner(server.app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    endpoint = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
+    await server.start()
+    before: Any = len(fake.requests)
+    try:
+        seconds, latencies, failures = await fire(endpoint, clients, events, in_flight)
+    finally:
+        await server.stop()
+        await runner.cleanup()
+    async with server.store.session() as session:
+        stored = (await session.exec(select(func.count()).select_from(InboundEvent))).one()
+        pending = (
+            await session.exec(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            )
+        ).one()
+    await server.close()
+    await fake.stop()
+    p50, p99 = percentiles(latencies)
+    print(
+        f"inbound: {events} activities in {seconds:.2f} s = {events / seconds:.0f} activities/s; "
+        f"time to response p50 {p50:.1f} ms, p99 {p99:.1f} ms; non-201: {failures}"
+    )
+    print(
+        f"  stored events: {stored}; outbox pending at the end: {pending}; "
+        f"connector calls meanwhile: {len(fake.requests) - before}"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--in-flight", type=int, default=50)
+    parser.add_argument("--people", type=int, default=200)
+    args = parser.parse_args()
+    asyncio.run(main(args.events, args.in_flight, args.people))

@@ -1,0 +1,171 @@
+"""The outcome chart, drawn with matplotlib's object-oriented API on the Agg canvas (no pyplot:
+no global figure state, safe inside a server).
+
+The figure is returned before it is saved so that what it shows can be checked against the
+report's numbers: axes 0 holds two bar containers (share of participants, share of partnerships,
+in percent, one bar per outcome in `OUTCOMES` order); axes 1, when any goal has answers, one
+horizontal bar per answered learning goal (mean progress, 1-5).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import textwrap
+from functools import cache
+from typing import Any, cast
+
+from babel.numbers import format_decimal
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+
+from bot.flows import OUTCOME_LABELS
+from bot.i18n import N_, Translator, _locale
+from bot.reports.common import percent
+from bot.reports.outcomes import Outcomes
+
+logger = logging.getLogger(__name__)
+
+# Tried in order for each glyph; only those installed are used.
+FONT_FAMILIES = (
+    "DejaVu Sans",
+    "Noto Sans",
+    "Noto Sans Bengali",
+    "Noto Sans Devanagari",
+    "Noto Sans Khmer",
+    "Lohit Bengali",
+    "Lohit Devanagari",
+    "Khmer OS",
+)
+
+
+@cache
+def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
+    """The installed families of FONT_FAMILIES and every character they can draw."""
+    found: list[str] = []
+    codes: set[int] = set()
+    for family in FONT_FAMILIES:
+        try:
+            path = font_manager.findfont(
+                font_manager.FontProperties(family=family), fallback_to_default=False
+            )
+        except ValueError:
+            continue
+        found.append(family)
+        codes.update(FT2Font(path).get_charmap())
+    return tuple(found) or ("DejaVu Sans",), frozenset(codes)
+
+
+def _drawable(text: str) -> bool:
+    _families, codes = _fonts()
+    return all(ch.isspace() or ord(ch) in codes for ch in text)
+
+
+class _Labels:
+    """Chart labels in the reader's language when the installed fonts can draw it, else in
+    English: a chart of empty boxes helps no one."""
+
+    def __init__(self, translator: Translator, language: str) -> None:
+        self.translator, self.language = translator, language
+        self.fell_back = False
+
+    def __call__(self, message: str, **values: object) -> str:
+        text = self.translator.gettext(self.language, message, **values)
+        if _drawable(text):
+            return text
+        self.fell_back = True
+        return message.format(**values)  # English is the message id
+
+    def plain(self, text: str, fallback: str) -> str:
+        return text if _drawable(text) else fallback
+
+
+def outcome_chart(outcomes: Outcomes, translator: Translator, language: str | None = None) -> Figure:
+    language = language or outcomes.language
+    label = _Labels(translator, language)
+    families, _codes = _fonts()
+    answered_goals = [g for g in outcomes.goals if g.mean is not None]
+    goals_height = 0.5 * len(answered_goals) + 1.0
+    fig = Figure(figsize=(9, 4.4 + (goals_height if answered_goals else 0)), layout="constrained")
+    FigureCanvasAgg(fig)
+    # Sub-figures lay out on their own, so long goal names do not squeeze the outcome bars.
+    panels: list[Any] = (
+        list(cast(Any, fig.subfigures(2, 1, height_ratios=[4.4, goals_height]))) if answered_goals else [fig]
+    )
+
+    ax = panels[0].subplots()
+    positions = list(range(len(outcomes.shares)))
+    width = 0.38
+    for offset, values, name, colour, gid in (
+        (
+            -width / 2,
+            [s.participant_share for s in outcomes.shares],
+            N_("Share of participants"),
+            "#2f6f8f",
+            "participants",
+        ),
+        (
+            width / 2,
+            [s.partnership_share for s in outcomes.shares],
+            N_("Share of partnerships"),
+            "#e39b3a",
+            "partnerships",
+        ),
+    ):
+        bars = ax.bar(
+            [x + offset for x in positions],
+            [100 * v for v in values],
+            width,
+            label=label(name),
+            color=colour,
+            gid=gid,
+        )
+        ax.bar_label(bars, labels=[percent(language, v, 1) for v in values], fontsize=8)
+    ax.set_xticks(
+        positions,
+        [
+            textwrap.fill(label(OUTCOME_LABELS[s.outcome]), 18, break_long_words=False)
+            for s in outcomes.shares
+        ],
+    )
+    ax.set_ylim(0, 112)
+    ax.set_ylabel("%")
+    ax.set_title(label(N_("Outcomes reported")))
+    ax.legend(loc="upper right", fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+
+    if answered_goals:
+        gx = panels[1].subplots()
+        names = [
+            textwrap.shorten(label.plain(g.text, g.goal_id), 60, placeholder="…") for g in answered_goals
+        ]
+        means = [g.mean or 0.0 for g in answered_goals]
+        goal_bars = gx.barh(names, means, color="#5a9a6e", gid="goal-progress")
+        gx.bar_label(
+            goal_bars,
+            labels=[
+                f"{format_decimal(m, format='0.0', locale=_locale(language))} (n={g.count})"
+                for m, g in zip(means, answered_goals, strict=True)
+            ],
+            fontsize=8,
+            padding=3,
+        )
+        gx.invert_yaxis()
+        gx.set_xlim(0, 6)
+        gx.set_xticks([1, 2, 3, 4, 5])
+        gx.set_title(label(N_("Progress per learning goal")))
+        gx.spines[["top", "right"]].set_visible(False)
+
+    for text in fig.findobj(match=lambda o: hasattr(o, "set_fontfamily")):
+        text.set_fontfamily(list(families))  # type: ignore[attr-defined]
+    if label.fell_back:
+        logger.info("chart labels in English: no installed font draws %s", language)
+    return fig
+
+
+def chart_png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    return buffer.getvalue()

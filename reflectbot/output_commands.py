@@ -1,0 +1,147 @@
+"""`reflectbot digest`, `reflectbot panel-pack` and `reflectbot outcomes`: what the answers become,
+printed (or written) as text, Markdown or one self-contained HTML file."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class DigestFormat(StrEnum):
+    text = "text"
+    md = "md"
+    html = "html"
+
+
+class FileFormat(StrEnum):
+    md = "md"
+    html = "html"
+
+
+def _instant(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO-8601 time such as 2027-03-31T04:15") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _out(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _language(value: str | None) -> str | None:
+    from bot.i18n import LANGUAGES
+
+    if value is not None and value not in LANGUAGES:
+        raise typer.BadParameter(f"{value!r}: choose one of {', '.join(LANGUAGES)}")
+    return value
+
+
+def digest(
+    coordinator: Annotated[
+        str, typer.Option("--coordinator", help="the coordinator's id in the programme file")
+    ],
+    format: Annotated[DigestFormat, typer.Option("--format", help="text, md or html")] = DigestFormat.text,
+    at: Annotated[
+        str | None, typer.Option("--at", help="as of this ISO-8601 instant (default: now; no offset = UTC)")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="language (default: the coordinator's)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of stdout")] = None,
+) -> None:
+    """A coordinator's digest: each partnership they follow, in their language."""
+    from bot.i18n import Translator
+    from bot.reports.digest import UnknownCoordinator, build_digest, render_html, render_markdown, render_text
+    from reflectbot.cli import _fail, _run
+
+    moment, language = _instant(at), _language(lang)
+    try:
+        built = _run(lambda store: build_digest(store, coordinator, moment))
+    except UnknownCoordinator:
+        raise _fail(f"no coordinator {coordinator!r} in the programme") from None
+    render = {
+        DigestFormat.text: render_text,
+        DigestFormat.md: render_markdown,
+        DigestFormat.html: render_html,
+    }[format]
+    _out(render(built, Translator(), language), out)
+
+
+def panel_pack(
+    panel: Annotated[str, typer.Argument(help="the panel's id in the programme file")],
+    format: Annotated[FileFormat, typer.Option("--format", help="md or html")] = FileFormat.md,
+    lang: Annotated[str | None, typer.Option("--lang", help="language (default: the programme's)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of stdout")] = None,
+) -> None:
+    """The panel's agenda of consented aha moments, takeaways and discussion questions."""
+    from bot.i18n import Translator
+    from bot.reports.panel_pack import UnknownPanel, build_panel_pack, render_html, render_markdown
+    from reflectbot.cli import _fail, _run
+
+    language = _language(lang)
+    try:
+        pack = _run(lambda store: build_panel_pack(store, panel))
+    except UnknownPanel:
+        raise _fail(f"no panel {panel!r} in the programme") from None
+    render = render_html if format is FileFormat.html else render_markdown
+    _out(render(pack, Translator(), language), out)
+
+
+def outcomes(
+    format: Annotated[FileFormat, typer.Option("--format", help="md or html")] = FileFormat.md,
+    png: Annotated[Path | None, typer.Option("--png", help="also write the chart to this PNG file")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="language (default: the programme's)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of stdout")] = None,
+) -> None:
+    """The learning-outcome report, with its chart (embedded in HTML; --png writes it as a file)."""
+    from bot.i18n import Translator
+    from bot.reports.chart import chart_png, outcome_chart
+    from bot.reports.outcomes import NoProgramme, build_outcomes, render_html, render_markdown
+    from reflectbot.cli import _fail, _run
+
+    language = _language(lang)
+    try:
+        report = _run(build_outcomes)
+    except NoProgramme:
+        raise _fail("no programme imported yet (reflectbot import FILE)") from None
+    translator = Translator()
+    today = datetime.now(UTC)
+    if png is not None:
+        png.write_bytes(chart_png(outcome_chart(report, translator, language)))
+        typer.echo(f"wrote {png}", err=True)
+    if format is FileFormat.html:
+        _out(render_html(report, translator, language, today), out)
+    else:
+        chart_path = None
+        if png is not None:
+            # Markdown links to the PNG, relative to where the Markdown goes.
+            base = out.parent if out is not None else Path.cwd()
+            try:
+                chart_path = str(png.resolve().relative_to(base.resolve()))
+            except ValueError:
+                chart_path = str(png.resolve())
+        _out(render_markdown(report, translator, language, today, chart_path), out)
+
+
+COMMANDS: dict[str, Callable[..., None]] = {"digest": digest, "panel-pack": panel_pack, "outcomes": outcomes}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the output commands to the `reflectbot` app (once, however often it is called)."""
+    taken = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
+    for name, command in COMMANDS.items():
+        if name not in taken:
+            app.command(name)(command)

@@ -1,0 +1,594 @@
+"""Teams end to end: `reflectbot serve`'s server (build_server) with the Teams adapter, activities
+posted to /api/messages as Teams posts them, and a fake Bot Framework connector as the other end."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from aiohttp import web
+from sqlmodel import select
+
+from bot.plan import plan_for
+from bot.privacy import export_person
+from reflectbot.server import Server, build_server
+from reflectbot.settings import Settings
+from storage.importer import import_programme
+from storage.models import Answer, ChatIdentity, OutboxMessage, Person, Question, SupportRequest
+from tests.conftest import PROGRAMME
+from tests.fakes.teams_connector import (
+    FARHANA_AAD,
+    SOKHA_AAD,
+    TANVIR_AAD,
+    TENANT,
+    FakeTeamsConnector,
+    TeamsUser,
+    adaptive_cards,
+)
+
+SCHEMAS = Path(__file__).parent / "fixtures" / "schemas"
+CARD_SCHEMA = json.loads((SCHEMAS / "adaptive-card.schema.1.5.json").read_text())
+FAMILY_PRACTICES = "Train self-reliance groups in the 12 key family practices that prevent malnutrition in children under five"
+
+
+def assert_valid_card(card: dict[str, Any]) -> None:
+    assert card["type"] == "AdaptiveCard"
+    assert tuple(int(p) for p in card["version"].split(".")) <= (1, 5)
+    jsonschema.validate(card, CARD_SCHEMA)
+
+
+@dataclass
+class World:
+    server: Server
+    connector: FakeTeamsConnector
+    endpoint: str
+    now: datetime
+
+    def user(self, aad_object_id: str, name: str = "") -> TeamsUser:
+        return TeamsUser(self.endpoint, self.connector.service_url, aad_object_id, name)
+
+    async def tick(self, at: datetime) -> None:
+        self.now = at
+        await self.server.tick(at)
+
+    async def drain(self) -> None:
+        """What the running server's drain loop does when the adapter calls on_stored()."""
+        await self.server.deliverer.drain(self.now)
+
+    async def due(self, person_id: str, flow: str) -> datetime:
+        async with self.server.store.session() as session:
+            person = await session.get(Person, person_id)
+            assert person is not None
+            return next(p.due_at for p in await plan_for(session, person) if p.flow == flow)
+
+    async def reference(self, person_id: str) -> dict[str, Any] | None:
+        async with self.server.store.session() as session:
+            identity = (
+                await session.exec(
+                    select(ChatIdentity).where(
+                        ChatIdentity.person_id == person_id, ChatIdentity.platform == "teams"
+                    )
+                )
+            ).one()
+            return identity.reference
+
+    async def person(self, person_id: str) -> Person:
+        async with self.server.store.session() as session:
+            person = await session.get(Person, person_id)
+            assert person is not None
+            return person
+
+    def every_card(self) -> list[dict[str, Any]]:
+        """Every card the bot sent or updated, as the connector received it."""
+        sent = [c for r in self.connector.requests if r.body for c in adaptive_cards(r.body)]
+        return sent
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    connector = FakeTeamsConnector()
+    await connector.start()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite:///{tmp_path}/reflectbot.db",
+        teams_enabled=True,
+        teams_service_url=connector.service_url,
+    )
+    holder: dict[str, World] = {}
+    server = await build_server(settings, clock=lambda: holder["world"].now, console=io.StringIO())
+    await import_programme(server.store, PROGRAMME)
+    runner = web.AppRunner(server.app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    world = World(
+        server,
+        connector,
+        f"http://127.0.0.1:{port}/api/messages",
+        datetime.fromisoformat("2027-01-18T03:00:00+00:00"),
+    )
+    holder["world"] = world
+    try:
+        yield world
+    finally:
+        await runner.cleanup()
+        await server.close()
+        await connector.stop()
+
+
+async def test_installing_the_app_stores_the_persons_conversation_reference(world: World) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    assert await world.reference("tanvir") is None
+    assert await tanvir.install() == 201
+    stored = await world.reference("tanvir")
+    assert stored is not None
+    assert stored["conversation_id"] == tanvir.conversation_id
+    assert stored["service_url"] == world.connector.service_url
+    assert stored["tenant_id"] == TENANT
+    assert stored["conversation_reference"]["user"]["aadObjectId"] == TANVIR_AAD
+    assert world.connector.requests == []  # installing says nothing back by itself
+
+
+async def test_a_tick_at_the_midpoint_posts_a_card_quoting_the_learning_goal(world: World) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    await world.tick(await world.due("tanvir", "midpoint"))
+    activities = world.connector.activities(tanvir.conversation_id)
+    assert "halfway through your exchange" in activities[0]["text"]
+    card = world.connector.cards(tanvir.conversation_id)[0]
+    texts = json.dumps(card, ensure_ascii=False)
+    assert "What have you observed at Krousar Yoeung" in texts
+    assert f"“{FAMILY_PRACTICES}”" in texts
+    assert "Midpoint reflection · 1 of 8" in texts
+    assert_valid_card(card)
+
+
+async def answers(world: World, person_id: str) -> dict[str, Answer]:
+    """Each stored answer by the key of the question it answers."""
+    async with world.server.store.session() as session:
+        rows = await session.exec(
+            select(Question, Answer)
+            .join(Answer, Answer.question_id == Question.id)  # type: ignore[arg-type]
+            .where(Question.person_id == person_id)
+        )
+        return {q.key: a for q, a in rows.all()}
+
+
+def question_id_of(card: dict[str, Any]) -> int:
+    """The question id the card's submit actions carry."""
+    found = json.dumps(card)
+    data = [a["data"] for a in _actions(card) if "question_id" in a.get("data", {})]
+    assert data, f"no answer action in {found}"
+    return int(data[0]["question_id"])
+
+
+def _actions(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "Action.Submit":
+            found.append(node)
+        for value in node.values():
+            found.extend(_actions(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_actions(item))
+    return found
+
+
+async def test_a_text_reply_and_a_card_submission_are_each_stored_against_their_question(
+    world: World,
+) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    await world.tick(await world.due("tanvir", "midpoint"))
+    first = world.connector.cards(tanvir.conversation_id)[-1]
+
+    # A typed reply answers the current question.
+    assert await tanvir.say("Mothers' groups meet under the village tree.") == 201
+    await world.drain()
+    second = world.connector.cards(tanvir.conversation_id)[-1]
+    assert FAMILY_PRACTICES in json.dumps(second, ensure_ascii=False)
+    assert question_id_of(second) != question_id_of(first)
+
+    # The form on the card answers the card's own question.
+    value = {
+        "question_id": question_id_of(second),
+        "answer": "Cooking demonstrations teach more than leaflets.",
+    }
+    assert await tanvir.submit(value) == 201
+    await world.drain()
+
+    stored = await answers(world, "tanvir")
+    assert stored["observations"].text == "Mothers' groups meet under the village tree."
+    assert stored["learning"].text == "Cooking demonstrations teach more than leaflets."
+    assert {stored["observations"].platform, stored["learning"].platform} == {"teams"}
+    export = await export_person(world.server.store, "tanvir")
+    assert [(r["question"][:28], r["answer"]) for r in export["reflections"]] == [
+        ("What have you observed at Kr", "Mothers' groups meet under the village tree."),
+        ("Your learning goal: “Train s", "Cooking demonstrations teach more than leaflets."),
+    ]
+
+    # Each answered card now shows the recorded answer in place of its form.
+    card_ids = [
+        i
+        for i, a in zip(
+            world.connector.activity_ids(tanvir.conversation_id),
+            world.connector.activities(tanvir.conversation_id),
+            strict=True,
+        )
+        if adaptive_cards(a)
+    ]
+    updates = world.connector.updates(tanvir.conversation_id)
+    assert [u.path.rsplit("/", 1)[1] for u in updates] == card_ids[:2]
+    shown = [json.dumps(adaptive_cards(u.body)[0], ensure_ascii=False) for u in updates]
+    assert "Your answer: Mothers' groups meet under the village tree." in shown[0]
+    assert "Your answer: Cooking demonstrations teach more than leaflets." in shown[1]
+    assert all("Input.Text" not in s and "Action.Submit" not in s for s in shown)
+
+    # A late submission on the first card still answers the first question.
+    assert await tanvir.submit({"question_id": question_id_of(first), "answer": "Also: fathers cook."}) == 201
+    await world.drain()
+    stored = await answers(world, "tanvir")
+    assert stored["observations"].text == "Also: fathers cook."
+    assert stored["learning"].text == "Cooking demonstrations teach more than leaflets."
+    for card in world.every_card():
+        assert_valid_card(card)
+
+
+async def test_a_429_is_retried_after_retry_after_and_the_card_arrives_once(world: World) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    world.connector.throttle_next(retry_after=30)
+    due = await world.due("tanvir", "midpoint")
+    await world.tick(due)
+    # The intro was refused with 429: it and the card behind it wait for Retry-After.
+    throttled = [r for r in world.connector.requests if r.status == 429]
+    assert len(throttled) == 1
+    assert world.connector.activities(tanvir.conversation_id) == []
+    async with world.server.store.session() as session:
+        waiting = (await session.exec(select(OutboxMessage).where(OutboxMessage.person_id == "tanvir"))).all()
+    assert len(waiting) == 2 and {w.status for w in waiting} == {"pending"}
+    # The intro waits for Retry-After; the card waits behind it, so the two keep their order.
+    intro_row = min(waiting, key=lambda w: w.id or 0)
+    assert intro_row.not_before >= due + timedelta(seconds=30)
+
+    world.now = due + timedelta(seconds=29)
+    await world.drain()
+    assert world.connector.cards(tanvir.conversation_id) == []
+
+    world.now = due + timedelta(seconds=60)
+    await world.drain()
+    await world.drain()  # a second drain finds nothing more to send
+    intro, question = world.connector.activities(tanvir.conversation_id)
+    assert "halfway through your exchange" in intro["text"]
+    [card] = adaptive_cards(question)
+    assert "What have you observed" in json.dumps(card)
+    assert len([r for r in world.connector.requests if r.status == 429]) == 1
+
+
+async def test_without_a_stored_reference_the_conversation_is_created_and_the_prompt_arrives(
+    world: World,
+) -> None:
+    assert await world.reference("sokha") is None
+    await world.tick(await world.due("sokha", "midpoint"))
+
+    [create] = world.connector.creates(SOKHA_AAD)
+    assert create.body["members"] == [{"id": SOKHA_AAD}]
+    assert create.body["tenantID"] == TENANT  # the programme's teams_tenant (botbuilder spells it so)
+    assert create.body["channelData"] == {"tenant": {"id": TENANT}}
+    assert create.body["isGroup"] is False
+    [conversation_id] = world.connector.conversations_with(SOKHA_AAD)
+    cards = world.connector.cards(conversation_id)
+    assert len(cards) == 1 and question_id_of(cards[0])
+    assert cards[0]["lang"] == "km"
+    stored = await world.reference("sokha")
+    assert stored is not None and stored["conversation_id"] == conversation_id
+
+    # The next prompt continues that conversation instead of creating another.
+    sokha = world.user(SOKHA_AAD, "Sokha Chan")
+    sokha.conversation_id = conversation_id
+    await sokha.say("Grandmothers decide what children eat.")
+    await world.drain()
+    assert len(world.connector.creates(SOKHA_AAD)) == 1
+    assert len(world.connector.cards(conversation_id)) == 2
+
+
+async def test_a_refused_conversation_marks_the_person_unreachable_until_the_app_is_installed(
+    world: World,
+) -> None:
+    world.connector.refuse_create()
+    await world.tick(await world.due("sokha", "midpoint"))
+    assert len(world.connector.creates(SOKHA_AAD)) == 2  # the intro and the first question, each refused once
+    assert world.connector.cards() == []
+    person = await world.person("sokha")
+    assert person.unreachable_reason == "Teams app not installed for this person"
+    async with world.server.store.session() as session:
+        rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.person_id == "sokha"))).all()
+    assert {r.status for r in rows} == {"failed"}  # not retried forever
+
+    # Once the app is installed for her, she is reachable again and what she missed arrives.
+    world.connector.allow_create()
+    sokha = world.user(SOKHA_AAD, "Sokha Chan")
+    assert await sokha.install() == 201
+    await world.drain()
+    assert (await world.person("sokha")).unreachable_reason is None
+    assert len(world.connector.cards(sokha.conversation_id)) == 1
+    assert len(world.connector.creates(SOKHA_AAD)) == 2
+
+
+class TeamsChat:
+    """A transcript over Teams: what one person writes or clicks, and what reaches their chat."""
+
+    def __init__(self, world: World, user: TeamsUser) -> None:
+        self.world, self.user = world, user
+        self.read = 0
+
+    async def say(self, text: str) -> None:
+        assert await self.user.say(text) == 201
+        await self.world.drain()
+
+    async def click(self, card: dict[str, Any], label: str) -> None:
+        """Click the card's answer button with this label."""
+        action = next(a for a in _actions(card) if a["title"] == label)
+        assert await self.user.submit(action["data"]) == 201
+        await self.world.drain()
+
+    async def fill(self, card: dict[str, Any], answer: str) -> None:
+        """Write into the card's text field and press its submit button."""
+        action = next(a for a in _actions(card) if "question_id" in a["data"])
+        assert await self.user.submit({**action["data"], "answer": answer}) == 201
+        await self.world.drain()
+
+    def unread(self) -> list[dict[str, Any]]:
+        activities = self.world.connector.activities(self.user.conversation_id)
+        new, self.read = activities[self.read :], len(activities)
+        return new
+
+    def expect(self, *fragments: str) -> dict[str, Any]:
+        """The next message in the chat contains every fragment; returns its card, if any."""
+        activities = self.world.connector.activities(self.user.conversation_id)
+        assert self.read < len(activities), f"expected a message containing {fragments}, got none"
+        activity = activities[self.read]
+        self.read += 1
+        cards = adaptive_cards(activity)
+        shown = json.dumps(cards[0], ensure_ascii=False) if cards else activity.get("text", "")
+        for fragment in fragments:
+            assert fragment in shown, f"expected {fragment!r} in:\n{shown}"
+        return cards[0] if cards else activity
+
+    def expect_nothing(self) -> None:
+        rest = self.unread()
+        assert not rest, f"expected nothing more, got {rest}"
+
+
+async def test_scenario_a_midpoint_reflection_over_teams(world: World) -> None:
+    tanvir = TeamsChat(world, world.user(TANVIR_AAD, "Tanvir Hossain"))
+    await tanvir.user.install()
+    await world.tick(await world.due("tanvir", "midpoint"))
+    tanvir.expect("halfway through your exchange at Krousar Yoeung")
+    tanvir.expect("What have you observed", "Midpoint reflection · 1 of 8")
+
+    await tanvir.say("Mothers' groups meet under the village tree.")
+    tanvir.expect("Your learning goal", "Midpoint reflection · 2 of 8")
+    await tanvir.say("skip")
+    tanvir.expect("Skipped.")
+    tanvir.expect("That is all for today")
+    tanvir.expect_nothing()
+
+    await tanvir.say("all-now")
+    tanvir.expect("All right: all remaining questions now.")
+    achievements = tanvir.expect("What have you achieved")
+
+    await tanvir.say("pause until 2027-06-01")
+    tanvir.expect("Paused until")
+    await tanvir.say("resume")
+    tanvir.expect("Welcome back!")
+    achievements = tanvir.expect("What have you achieved")  # asked again after the pause
+
+    await tanvir.fill(achievements, "Ran two trainings.")
+    await tanvir.fill(tanvir.expect("What are your next steps"), "Visit the provincial office.")
+    await tanvir.fill(tanvir.expect("Which new opportunities"), "A joint manual.")
+    await tanvir.fill(tanvir.expect("biggest “aha” moment"), "Grandmothers decide what children eat.")
+    await tanvir.click(tanvir.expect("May the panel hear this?"), "Share anonymously")
+    await tanvir.click(tanvir.expect("Do you need support"), "No, all is well")
+    tanvir.expect("Your midpoint reflection is complete")
+    tanvir.expect_nothing()
+
+    stored = await answers(world, "tanvir")
+    assert stored["achievements"].text == "Ran two trainings."
+    assert (stored["aha_consent"].text, stored["aha_consent"].values) == ("Share anonymously", ["anonymous"])
+    assert stored["support"].values == ["no"]
+    assert "learning" not in stored  # skipped
+    for card in world.every_card():
+        assert_valid_card(card)
+
+
+async def test_someone_the_programme_does_not_know_gets_a_polite_answer_and_nothing_is_stored(
+    world: World,
+) -> None:
+    from tests.conftest import table_rows
+
+    before = await table_rows(world.server.store)
+    stranger = world.user("0f0f0f0f-1111-4222-8333-444455556666", "Someone Else")
+    assert await stranger.install() == 201
+    assert await stranger.say("Hello, what is this?") == 201
+    await world.drain()
+    [reply] = world.connector.activities(stranger.conversation_id)
+    assert "I do not know you yet" in reply["text"]
+    assert await table_rows(world.server.store) == before
+
+
+async def test_a_retried_activity_is_stored_once(world: World) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    await world.tick(await world.due("tanvir", "midpoint"))
+    reply = tanvir.activity("message_text", text="Mothers' groups meet under the village tree.")
+    assert await tanvir.post(reply) == 201
+    await world.drain()
+    sent = len(world.connector.activities())
+    assert await tanvir.post(reply) == 201  # Teams did not get our answer in time and sends it again
+    await world.drain()
+    assert len(world.connector.activities()) == sent
+    assert list(await answers(world, "tanvir")) == ["observations"]
+
+
+async def test_export_sends_the_persons_own_data_back_in_their_chat(world: World) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    await world.tick(await world.due("tanvir", "midpoint"))
+    await tanvir.say("Mothers' groups meet under the village tree.")
+    await world.drain()
+    before = len(world.connector.activities(tanvir.conversation_id))
+    assert await tanvir.say("export") == 201
+    [reply] = world.connector.activities(tanvir.conversation_id)[before:]
+    assert reply["textFormat"] == "xml"
+    assert reply["text"].startswith("Everything reflectbot keeps about you, as JSON:<br><pre>")
+    body = reply["text"].split("<pre>", 1)[1].rsplit("</pre>", 1)[0]
+    import html
+
+    data = json.loads(html.unescape(body))
+    assert data["person"] == "tanvir"
+    assert data["reflections"][0]["answer"] == "Mothers' groups meet under the village tree."
+    assert list(await answers(world, "tanvir")) == ["observations"]  # "export" was not an answer
+
+
+async def test_removing_the_app_forgets_the_reference_and_a_stale_one_is_replaced(world: World) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    assert await tanvir.post(tanvir.activity("installation_update_remove")) == 201
+    assert await world.reference("tanvir") is None
+
+    # A reference Teams no longer accepts (403) is dropped, and a new 1:1 conversation is made.
+    await tanvir.install()
+    world.connector.fail_next(403, route="send")
+    await world.tick(await world.due("tanvir", "midpoint"))
+    assert len(world.connector.creates(TANVIR_AAD)) == 1
+    [conversation_id] = world.connector.conversations_with(TANVIR_AAD)
+    assert (await world.reference("tanvir"))["conversation_id"] == conversation_id  # type: ignore[index]
+    assert len(world.connector.cards(conversation_id)) == 1
+
+
+async def test_support_alerts_reach_a_teams_coordinator_with_a_button(world: World) -> None:
+    tanvir = TeamsChat(world, world.user(TANVIR_AAD, "Tanvir Hossain"))
+    await tanvir.user.install()
+    await world.tick(await world.due("tanvir", "midpoint"))
+    await tanvir.say("support")
+    await tanvir.say("My visa needs renewing <soon> & fast.")
+    [conversation_id] = world.connector.conversations_with(FARHANA_AAD)  # created on the way
+    [card] = [c for c in world.connector.cards(conversation_id) if "My visa" in json.dumps(c)]
+    assert_valid_card(card)
+    assert "My visa needs renewing <soon> & fast." in json.dumps(card, ensure_ascii=False)
+    buttons = [a for a in card.get("actions", []) if "action" in a["data"]]
+    assert buttons, "the alert has a button to mark it handled"
+
+    farhana = world.user(FARHANA_AAD, "Farhana Begum")
+    farhana.conversation_id = conversation_id
+    before = len(world.connector.activities(conversation_id))
+    assert await farhana.submit(buttons[0]["data"]) == 201
+    await world.drain()
+    assert len(world.connector.activities(conversation_id)) == before + 1  # the button's answer
+    async with world.server.store.session() as session:
+        request = (await session.exec(select(SupportRequest))).one()
+    assert (request.handled_by, request.handled_at) == ("farhana", world.now)
+
+
+async def test_with_an_app_id_unauthenticated_activities_are_refused_and_nothing_is_stored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.conftest import table_rows
+
+    connector = FakeTeamsConnector()
+    await connector.start()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite:///{tmp_path}/reflectbot.db",
+        microsoft_app_id="0b5c6a2e-9d41-4f7a-8e3b-1c2d3e4f5a6b",
+        microsoft_app_password="not-a-real-secret",
+        teams_service_url=connector.service_url,
+    )
+    server = await build_server(settings, console=io.StringIO())
+    await import_programme(server.store, PROGRAMME)
+    runner = web.AppRunner(server.app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        with caplog.at_level(logging.WARNING):
+            await server.adapters["teams"].start()
+        assert "UNAUTHENTICATED" not in caplog.text
+        before = await table_rows(server.store)
+        tanvir = TeamsUser(
+            f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages", connector.service_url, TANVIR_AAD
+        )
+        assert await tanvir.install() == 401
+        assert await tanvir.say("hello") == 401
+        assert await tanvir.say("hello", **{}) == 401
+        assert await table_rows(server.store) == before
+        assert connector.requests == []
+    finally:
+        await runner.cleanup()
+        await server.close()
+        await connector.stop()
+
+
+async def test_without_an_app_id_the_server_says_loudly_that_it_accepts_anyone(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        await world.server.adapters["teams"].start()
+    warning = [r for r in caplog.records if r.levelno == logging.WARNING and "UNAUTHENTICATED" in r.message]
+    assert warning and "Never expose" in warning[0].message
+
+
+async def test_with_the_server_running_the_next_question_follows_a_reply_without_a_tick(world: World) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    world.now = await world.due("tanvir", "midpoint")
+    await world.server.start()  # the sweeps (at world.now) and the drain loop
+    try:
+        await world.connector.wait_for(lambda: len(world.connector.cards(tanvir.conversation_id)) == 1)
+        assert await tanvir.say("Mothers' groups meet under the village tree.") == 201
+        await world.connector.wait_for(lambda: len(world.connector.cards(tanvir.conversation_id)) == 2)
+        assert FAMILY_PRACTICES in json.dumps(world.connector.cards(tanvir.conversation_id)[1])
+    finally:
+        await world.server.stop()
+
+
+async def test_a_post_to_a_teams_channel_is_a_new_thread_in_that_channel(world: World) -> None:
+    from bot.messages import Delivery, Outgoing
+
+    channel = "19:a1b2c3d4e5f6@thread.tacv2"
+    teams = world.server.adapters["teams"]
+    pack = Outgoing(person_id="", kind="panel-pack", text="# Spring learning panel\n\n- Grandmothers decide")
+    message_id = await teams.send(Delivery("teams", channel), pack)
+    [post] = [r for r in world.connector.requests if r.conversation_id == channel]
+    assert post.path == f"/v3/conversations/{channel}/activities"  # not a reply to an old thread
+    assert post.answer == {"id": message_id}
+    assert post.body["textFormat"] == "markdown" and post.body["text"].startswith("# Spring learning panel")
+    assert world.connector.creates() == []
+
+
+async def test_what_is_not_an_activity_is_refused_and_stores_nothing(world: World) -> None:
+    import aiohttp
+
+    from tests.conftest import table_rows
+
+    before = await table_rows(world.server.store)
+    async with aiohttp.ClientSession() as session:
+        for body, headers, status in (
+            (b"{not json", {"Content-Type": "application/json"}, 400),
+            (b'{"text": "no type"}', {"Content-Type": "application/json"}, 400),
+            (b'{"type": "message", "from": "not an account"}', {"Content-Type": "application/json"}, 400),
+            (b"type=message", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ):
+            async with session.post(world.endpoint, data=body, headers=headers) as response:
+                assert response.status == status, body
+    assert await table_rows(world.server.store) == before
