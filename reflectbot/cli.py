@@ -184,6 +184,20 @@ def serve() -> None:
     asyncio.run(run_server(_settings()))
 
 
+@app.command("slack-manifest")
+def slack_manifest_command(
+    url: Annotated[str, typer.Option("--url", help="public base URL, e.g. https://reflect.example.org")],
+    socket_mode: Annotated[bool, typer.Option("--socket-mode", help="for SLACK_APP_TOKEN (no public URL)")] = False,
+) -> None:
+    """The Slack app manifest (YAML) for a server reachable at URL."""
+    from adapters.slack.manifest import slack_manifest
+
+    try:
+        typer.echo(slack_manifest(url, socket_mode=socket_mode), nl=False)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+
 @app.command("teams-package")
 def teams_package(
     out: Annotated[Path, typer.Option("--out", help="where to write the package (.zip)")] = Path(

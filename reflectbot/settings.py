@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # chat.postMessage allows about one message a second per channel, with short bursts.
+    slack_messages_per_second: float = 1.0
 
     microsoft_app_id: str | None = None
     microsoft_app_password: str | None = None

@@ -28,6 +28,7 @@ def build_adapters(
             signing_secret=settings.slack_signing_secret,
             app_token=settings.slack_app_token,
             api_url=settings.slack_api_url,
+            messages_per_second=settings.slack_messages_per_second,
         )
     from adapters.teams import TeamsAdapter
 

@@ -169,11 +169,10 @@ async def test_on_slack_the_alert_arrives_within_one_tick_and_its_button_marks_i
 ) -> None:
     """End to end on Slack: Rina's `/reflect support` reaches Ingrid's DM with the next tick, and
     Ingrid's click on "Mark handled" (a signed block_actions request) closes the request."""
-    pytest.importorskip("adapters.slack")
-    fakes = pytest.importorskip("tests.fakes.slack_api")
     from datetime import UTC
 
     from reflectbot.settings import Settings
+    from tests.fakes import slack_api as fakes
 
     fake = fakes.FakeSlack()
     await fake.start()
@@ -183,6 +182,7 @@ async def test_on_slack_the_alert_arrives_within_one_tick_and_its_button_marks_i
         slack_bot_token="xoxb-17-test-token",
         slack_signing_secret=fake.signing_secret,
         slack_api_url=fake.api_url,
+        slack_messages_per_second=1000.0,
     )
     server = fakes.SlackServer(settings, fakes.Clock(datetime(2027, 3, 31, 4, 15, tzinfo=UTC)))
     world = fakes.SlackWorld(fake, server, await server.open())

@@ -1,0 +1,259 @@
+"""The Slack adapter: slack-bolt's AsyncApp behind `POST /slack/events` (or Socket Mode), and the
+outbox's Slack sender.
+
+Every request is read by `adapters.slack.translate` and handed to the engine, which stores it
+before bolt answers Slack (`process_before_response=True`); what follows (the next question, the
+update that shows a recorded answer, the App Home view, an export) goes through the outbox, which
+`on_stored()` asks the server to drain at once. Only what cannot wait or cannot be stored is sent
+from the request itself: opening a form (its trigger_id lives three seconds) and the answer to
+someone the programme does not know.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import texts
+from adapters.slack.blocks import escape, fit, form_view, mrkdwn
+from adapters.slack.sender import ChannelPacer, SlackSender
+from adapters.slack.translate import COMMAND, FORM_CALLBACK, PLATFORM, PREFIX, FromSlack, translate
+from bot.engine import UNKNOWN_PERSON, Engine, find_person
+from bot.flows import FLOWS
+from bot.messages import Delivery, Outgoing
+from storage.models import Conversation, LearningGoal, Programme, Question
+from storage.outbox import enqueue
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+
+
+class SlackAdapter:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clock: Callable[[], datetime],
+        on_stored: Callable[[], None],
+        bot_token: str,
+        signing_secret: str | None = None,
+        app_token: str | None = None,
+        api_url: str = DEFAULT_API_URL,
+        messages_per_second: float = 1.0,
+    ) -> None:
+        if not app_token and not signing_secret:
+            # Without a secret nothing could tell Slack's requests from anyone else's.
+            raise ValueError(
+                "Slack over HTTP needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)"
+            )
+        self.engine = engine
+        self.store = engine.store
+        self.translator = engine.translator
+        self.clock = clock
+        self.on_stored = on_stored
+        self.app_token = app_token
+        # Listeners' own calls (opening a form, answering someone unknown) wait out one 429; the
+        # outbox's sends do not, so that a 429 goes back to the outbox and blocks nobody else.
+        client = AsyncWebClient(token=bot_token, base_url=api_url)
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret or "",
+            process_before_response=True,
+            logger=logging.getLogger("adapters.slack.bolt"),
+        )
+        self.sender = SlackSender(
+            AsyncWebClient(token=bot_token, base_url=api_url),
+            self.store,
+            self.translator,
+            clock,
+            ChannelPacer(rate=messages_per_second),
+        )
+        self._socket: Any = None
+        self._listen()
+
+    # -- PlatformAdapter ------------------------------------------------------------------
+    async def send(self, delivery: Delivery, message: Outgoing) -> str:
+        return await self.sender.send(delivery, message)
+
+    def routes(self) -> list[web.RouteDef]:
+        # Socket Mode replaces the public URL: no unauthenticated door is left open.
+        return [] if self.app_token else [web.post(EVENTS_PATH, self.handle_http)]
+
+    async def start(self) -> None:
+        if self.app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket.connect_async()
+            logger.info("slack: socket mode connected")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    # -- listeners ------------------------------------------------------------------------
+    def _listen(self) -> None:
+        app = self.app
+        app.event("message")(self._on_event)
+        app.event("app_home_opened")(self._on_event)
+        # Every other event (joins, channel changes...) is acknowledged and ignored, so Slack
+        # does not retry it.
+        app.event(re.compile(".*"))(self._ignore_event)
+        app.action(re.compile("^" + re.escape(PREFIX)))(self._on_action)
+        app.action(re.compile(".*"))(self._ack)
+        app.view(FORM_CALLBACK)(self._on_view)
+        app.view(re.compile(".*"))(self._ack)
+        app.command(COMMAND)(self._on_command)
+
+    async def _ignore_event(self) -> None:
+        return None
+
+    async def _ack(self, ack: Any) -> None:
+        await ack()
+
+    async def _on_event(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        read = translate(body)
+        if read is None:
+            return
+        if read.kind == "home":
+            if not await self._queue(read.user_id, "home", f"slack-home:{read.event_id or uuid.uuid4()}"):
+                await client.views_publish(user_id=read.user_id, view=self._stranger_home())
+            return
+        replies = await self._take(read)
+        if replies and read.channel:
+            for reply in replies:
+                await client.chat_postMessage(channel=read.channel, text=escape(reply.text))
+
+    async def _on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        read = translate(body)
+        if read is None:
+            return
+        if read.kind == "open_form":
+            await self._open_form(read, client)
+            return
+        await self._take(read)
+
+    async def _on_view(self, ack: Any, body: dict[str, Any]) -> None:
+        read = translate(body)
+        await ack()
+        if read is not None:
+            await self._take(read)
+
+    async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        read = translate(body)
+        if read is None:
+            await ack()
+            return
+        # Answers come in the DM; typed anywhere else, the person is told where to look.
+        elsewhere = not (read.channel or "").startswith("D")
+        language = await self._language(read.user_id)
+        if language is None:
+            await ack(response_type="ephemeral", text=escape(self.translator.gettext("en", UNKNOWN_PERSON)))
+            return
+        t = partial(self.translator.gettext, language)
+        if read.kind == "export":
+            await self._queue(
+                read.user_id, "export", f"slack-export:{read.event_id}", text=t(texts.EXPORT_READY)
+            )
+        else:
+            await self._take(read)
+        if elsewhere:
+            await ack(response_type="ephemeral", text=escape(t(texts.ANSWERED_IN_DM)))
+        else:
+            await ack()
+
+    # -- what the listeners do ------------------------------------------------------------
+    async def _take(self, read: FromSlack) -> list[Outgoing]:
+        """Store what the person sent; returns replies for someone unknown (nothing stored)."""
+        assert read.incoming is not None
+        replies = await self.engine.handle(read.incoming, self.clock())
+        if replies:
+            logger.info("slack: %s is not in the programme; answered, nothing stored", read.user_id)
+            return replies
+        if read.message and read.incoming.question_id is not None:
+            await self._queue(
+                read.user_id,
+                "update",
+                f"slack-update:{read.incoming.event_id or uuid.uuid4()}",
+                question_id=read.incoming.question_id,
+                message=read.message,
+            )
+        self.on_stored()
+        return []
+
+    async def _language(self, user_id: str) -> str | None:
+        async with self.store.session() as session:
+            person = await find_person(session, PLATFORM, user_id)
+            if person is None:
+                return None
+            programme = await session.get(Programme, person.programme_id)
+            return person.language or (programme.language if programme else "en")
+
+    async def _queue(
+        self,
+        user_id: str,
+        op: str,
+        key: str,
+        text: str = "",
+        question_id: int | None = None,
+        **details: Any,
+    ) -> bool:
+        """Put a Slack-only operation for the person in the outbox; False for someone unknown.
+        A retried request has the same key, so it is queued once."""
+        async with self.store.session() as session:
+            person = await find_person(session, PLATFORM, user_id)
+            if person is None:
+                return False
+            programme = await session.get(Programme, person.programme_id)
+            out = Outgoing(
+                person_id=person.id,
+                text=text,
+                language=person.language or (programme.language if programme else "en"),
+                question_id=question_id,
+                always=True,
+                extra={"slack": {"op": op, **details}},
+            )
+            await enqueue(session, key=key, person_id=person.id, payload=out.to_json(), now=self.clock())
+        self.on_stored()
+        return True
+
+    async def _open_form(self, read: FromSlack, client: AsyncWebClient) -> None:
+        async with self.store.session() as session:
+            person = await find_person(session, PLATFORM, read.user_id)
+            question = await session.get(Question, read.question_id) if read.question_id else None
+            if person is None or question is None or question.person_id != person.id:
+                return
+            goal = await session.get(LearningGoal, question.goal_id) if question.goal_id else None
+            conv = await session.get(Conversation, question.conversation_id)
+            programme = await session.get(Programme, person.programme_id)
+            language = person.language or (programme.language if programme else "en")
+        t = partial(self.translator.gettext, language)
+        label = t(FLOWS[conv.flow].title) if conv else None
+        view = form_view(question.id, question.text, goal.text if goal else None, label, read.message, t)  # type: ignore[arg-type]
+        await client.views_open(trigger_id=read.trigger_id, view=view)
+
+    def _stranger_home(self) -> dict[str, Any]:
+        text = self.translator.gettext("en", UNKNOWN_PERSON)
+        return {"type": "home", "blocks": [{"type": "section", "text": mrkdwn(fit(text, 2900))}]}

@@ -1,0 +1,266 @@
+"""Sending to Slack: messages to a person's DM or to a channel, the update that shows a recorded
+answer, the App Home view and a data export, each paced and with Slack's errors told apart.
+
+The outbox hands over one message at a time. A 429 becomes `DeliveryError(retry_after=...)` so
+the outbox tries again after Slack's Retry-After; sends to one channel are paced under
+chat.postMessage's limit of about one message a second (short bursts allowed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import select
+
+from adapters.slack.blocks import answered_blocks, escape, fallback, message_blocks
+from adapters.slack.home import home_view
+from adapters.slack.translate import PLATFORM, message_id
+from bot.i18n import Translator
+from bot.messages import Delivery, Outgoing
+from bot.ports import DeliveryError
+from bot.privacy import UnknownPerson, export_person
+from storage.db import Store
+from storage.models import Answer, ChatIdentity, OutboxMessage, Person
+
+logger = logging.getLogger(__name__)
+
+# Errors that trying again cannot mend (the person or channel is gone, or the message is wrong).
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "users_not_found",
+        "cannot_dm_bot",
+        "account_inactive",
+        "user_disabled",
+        "is_archived",
+        "not_in_channel",
+        "restricted_action",
+        "msg_too_long",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "no_text",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+    }
+)
+
+
+class ChannelPacer:
+    """About `rate` sends a second to each channel, with bursts of up to `burst` (GCRA).
+
+    A send waits for its channel's slot when that is near; a longer wait (a flood to one
+    channel) goes back to the outbox as a retry instead of holding up everyone else's sends.
+    """
+
+    def __init__(
+        self,
+        rate: float = 1.0,
+        burst: int = 3,
+        max_wait: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self.tolerance = (burst - 1) * self.interval
+        self.max_wait = max_wait
+        self.clock = clock
+        self._next: dict[str, float] = {}
+
+    def reserve(self, channel: str) -> float:
+        """Book the channel's next slot and return the seconds to wait for it; raises
+        `DeliveryError(retry_after=...)` (booking nothing) when that is more than `max_wait`."""
+        now = self.clock()
+        if len(self._next) > 10_000:
+            self._next = {c: t for c, t in self._next.items() if t > now}
+        at = max(self._next.get(channel, now), now)
+        delay = max(0.0, at - now - self.tolerance)
+        if delay > self.max_wait:
+            raise DeliveryError("paced", retry_after=delay)
+        self._next[channel] = at + self.interval
+        return delay
+
+    async def wait(self, channel: str) -> None:
+        delay = self.reserve(channel)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def delivery_error(exc: SlackApiError) -> DeliveryError:
+    response = exc.response
+    error = str(response.get("error") or f"http {response.status_code}")
+    if response.status_code == 429 or error == "ratelimited":
+        headers = response.headers or {}
+        raw = headers.get("Retry-After") or headers.get("retry-after") or "1"
+        try:
+            retry_after = float(raw)
+        except ValueError:
+            retry_after = 1.0
+        return DeliveryError("ratelimited", retry_after=retry_after)
+    return DeliveryError(error, permanent=error in PERMANENT)
+
+
+# The Web API method each kind of send is limited by.
+OPERATIONS = {"home": "views.publish", "update": "chat.update", "export": "files.upload"}
+
+
+def is_user(address: str) -> bool:
+    return address[:1] in ("U", "W")
+
+
+class SlackSender:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: Store,
+        translator: Translator,
+        clock: Callable[[], datetime],
+        pacer: ChannelPacer | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.translator = translator
+        self.clock = clock
+        self.pacer = pacer or ChannelPacer()
+        # Slack's Retry-After holds for the method in the whole workspace: until it has passed,
+        # further sends go back to the outbox without calling Slack. Times are the outbox's clock.
+        self._limited_until: dict[str, datetime] = {}
+
+    def gettext(self, language: str) -> Callable[..., str]:
+        return partial(self.translator.gettext, language)
+
+    async def send(self, delivery: Delivery, message: Outgoing) -> str:
+        op = (message.extra.get("slack") or {}).get("op")
+        method = OPERATIONS.get(op or "", "chat.postMessage")
+        until = self._limited_until.get(method)
+        if until is not None:
+            wait = (until - self.clock()).total_seconds()
+            if wait > 0:
+                raise DeliveryError("ratelimited", retry_after=wait)
+            del self._limited_until[method]
+        try:
+            if op == "home":
+                return await self._publish_home(delivery, message)
+            if op == "update":
+                return await self._show_answer(message)
+            if op == "export":
+                return await self._export(delivery, message)
+            return await self._post(delivery, message)
+        except SlackApiError as exc:
+            error = delivery_error(exc)
+            if error.retry_after is not None:
+                self._limited_until[method] = self.clock() + timedelta(seconds=error.retry_after)
+            logger.info("slack %s to %s refused: %s", op or "message", delivery.address, error.reason)
+            raise error from exc
+        except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
+            raise DeliveryError(type(exc).__name__) from exc
+
+    # -- where a message goes -------------------------------------------------------------
+    async def _channel(self, delivery: Delivery, fresh: bool = False) -> str:
+        """A user's DM channel (opened once, then kept with their identity), or the channel itself."""
+        if not is_user(delivery.address):
+            return delivery.address
+        known = (delivery.reference or {}).get("dm_channel")
+        if known and not fresh:
+            return str(known)
+        opened = await self.client.conversations_open(users=delivery.address)
+        channel = str(opened["channel"]["id"])
+        async with self.store.session() as session:
+            identity = (
+                await session.exec(
+                    select(ChatIdentity).where(
+                        ChatIdentity.platform == PLATFORM, ChatIdentity.external_id == delivery.address
+                    )
+                )
+            ).first()
+            if identity is not None:
+                identity.reference = {**(identity.reference or {}), "dm_channel": channel}
+                session.add(identity)
+        return channel
+
+    async def _post(self, delivery: Delivery, message: Outgoing) -> str:
+        channel = await self._channel(delivery)
+        t = self.gettext(message.language)
+        args: dict[str, Any] = {
+            "text": fallback(message),
+            "blocks": message_blocks(message, t),
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        await self.pacer.wait(channel)
+        try:
+            response = await self.client.chat_postMessage(channel=channel, **args)
+        except SlackApiError as exc:
+            # A DM channel kept from earlier may be gone (e.g. the workspace was migrated).
+            if exc.response.get("error") != "channel_not_found" or not is_user(delivery.address):
+                raise
+            channel = await self._channel(delivery, fresh=True)
+            response = await self.client.chat_postMessage(channel=channel, **args)
+        return message_id(str(response["channel"]), str(response["ts"]))
+
+    # -- Slack-only operations the adapter puts in the outbox -------------------------------
+    async def _show_answer(self, message: Outgoing) -> str:
+        """Update the question's message to show the answer now stored for it."""
+        target = str(message.extra["slack"]["message"])
+        async with self.store.session() as session:
+            original = (
+                await session.exec(
+                    select(OutboxMessage).where(
+                        OutboxMessage.platform == PLATFORM, OutboxMessage.platform_message_id == target
+                    )
+                )
+            ).first()
+            answer = (
+                await session.exec(select(Answer).where(Answer.question_id == message.question_id))
+            ).first()
+        if original is None or answer is None or original.person_id != message.person_id:
+            return target  # nothing of theirs to show (or already forgotten)
+        question = Outgoing.from_json(original.payload)
+        if question.question_id != message.question_id:
+            return target
+        channel, ts = target.split(":", 1)
+        t = self.gettext(question.language)
+        await self.client.chat_update(
+            channel=channel, ts=ts, text=fallback(question), blocks=answered_blocks(question, answer.text, t)
+        )
+        return target
+
+    async def _publish_home(self, delivery: Delivery, message: Outgoing) -> str:
+        async with self.store.session() as session:
+            person = await session.get(Person, message.person_id)
+            if person is None or person.forgotten:
+                return ""
+            view = await home_view(session, person, self.translator, self.clock())
+        await self.client.views_publish(user_id=delivery.address, view=view)
+        return f"home:{delivery.address}"
+
+    async def _export(self, delivery: Delivery, message: Outgoing) -> str:
+        """The person's data as a JSON file in their DM (files.getUploadURLExternal, upload,
+        files.completeUploadExternal), read when it is sent so it is never stale."""
+        try:
+            data = await export_person(self.store, message.person_id)
+        except UnknownPerson:
+            return ""
+        channel = await self._channel(delivery)
+        await self.pacer.wait(channel)
+        response = await self.client.files_upload_v2(
+            channel=channel,
+            content=json.dumps(data, ensure_ascii=False, indent=2),
+            filename=f"reflectbot-{message.person_id}.json",
+            title=f"reflectbot-{message.person_id}.json",
+            initial_comment=escape(message.text),
+        )
+        file = response.get("file") or {}
+        return f"file:{file.get('id', '')}"

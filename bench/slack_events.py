@@ -1,0 +1,216 @@
+"""How fast `reflectbot serve` takes Slack DM replies: signed `message.im` events fired at
+/slack/events with a fixed number in flight; prints events/s and p50/p99 time to the HTTP response.
+
+The real server (`reflectbot.server.build_server`: SQLite, engine, outbox, the Slack adapter on
+slack-bolt, the drain loop sending to a fake Slack Web API) runs in this process on 127.0.0.1.
+Each reply is stored before its response, as in production; the next prompts are sent by the drain
+loop meanwhile. Compare with bench/slack_floor.py (a bare slack-bolt app that only stores the text).
+
+    PYTHONPATH=. python bench/slack_events.py --events 2000 --in-flight 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fakes.slack_api import FakeSlack, sign
+
+SECRET = "bench-signing-secret"
+PROGRAMME = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "programme.yaml"
+
+
+def message_event(user: str, text: str) -> bytes:
+    ts = f"{time.time():.6f}"
+    return json.dumps(
+        {
+            "token": "bench",
+            "team_id": "T0TEAM0001",
+            "api_app_id": "A0APP00001",
+            "event": {
+                "type": "message",
+                "user": user,
+                "text": text,
+                "ts": ts,
+                "event_ts": ts,
+                "channel": "D" + user[1:],
+                "channel_type": "im",
+                "client_msg_id": str(uuid.uuid4()),
+            },
+            "type": "event_callback",
+            "event_id": "Ev" + uuid.uuid4().hex[:12].upper(),
+            "event_time": int(time.time()),
+        }
+    ).encode()
+
+
+async def fire(url: str, users: list[str], events: int, in_flight: int) -> tuple[float, list[float], int]:
+    """POST `events` signed DM replies, `in_flight` at a time; (seconds, latencies, failures)."""
+    latencies: list[float] = []
+    failures = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(events):
+        queue.put_nowait(n)
+    connector = aiohttp.TCPConnector(limit=in_flight)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal failures
+            while not queue.empty():
+                n = queue.get_nowait()
+                body = message_event(users[n % len(users)], f"Reply number {n}: what I saw today.")
+                stamp = int(time.time())
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Slack-Request-Timestamp": str(stamp),
+                    "X-Slack-Signature": sign(SECRET, body, stamp),
+                }
+                start = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        failures += 1
+                latencies.append(time.perf_counter() - start)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        return time.perf_counter() - began, latencies, failures
+
+
+def report(name: str, events: int, seconds: float, latencies: list[float], failures: int) -> None:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    print(
+        f"{name}: {events} events in {seconds:.2f} s = {events / seconds:.0f} events/s; "
+        f"time to response p50 {p50:.1f} ms, p99 {p99:.1f} ms; non-200: {failures}"
+    )
+
+
+def programme_file(directory: Path, people: int) -> tuple[Path, list[str]]:
+    """The fixture programme with `people` more Slack participants like Rina."""
+    data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
+    template = next(p for p in data["participants"] if p["id"] == "rina")
+    users = []
+    for n in range(people):
+        user = f"U0BENCH{n:04d}"
+        data["participants"].append(
+            dict(template, id=f"bench{n}", name=f"Bench {n}", slack=user, language="en")
+        )
+        users.append(user)
+    path = directory / "programme.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path, users
+
+
+async def with_fake_slack(run: Callable[[FakeSlack], Awaitable[None]]) -> None:
+    fake = FakeSlack(signing_secret=SECRET)
+    await fake.start()
+    try:
+        await run(fake)
+    finally:
+        await fake.stop()
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/slack/events"
+
+
+async def main(events: int, in_flight: int, people: int, drain: bool = True) -> None:
+    from sqlmodel import func, select
+
+    from bot.plan import plan_for
+    from reflectbot.server import build_server
+    from reflectbot.settings import Settings
+    from storage.db import Store
+    from storage.importer import import_programme
+    from storage.migrate import migrate
+    from storage.models import InboundEvent, OutboxMessage, Person
+
+    directory = Path(tempfile.mkdtemp(prefix="reflectbot-bench-"))
+    database_url = f"sqlite:///{directory}/bench.db"
+    path, users = programme_file(directory, people)
+    store = Store(database_url)
+    await migrate(store)
+    await import_programme(store, path)
+    await store.close()
+
+    async def run(fake: FakeSlack) -> None:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=database_url,
+            slack_bot_token="xoxb-bench",
+            slack_signing_secret=SECRET,
+            slack_api_url=fake.api_url,
+            log_level="WARNING",
+        )
+        server = await build_server(settings, clock=lambda: datetime.now(UTC))
+        # Everyone is in their midpoint reflection, so each reply answers a question.
+        now = datetime.now(UTC)
+        async with server.store.session() as session:
+            people_ = (await session.exec(select(Person).where(Person.id.startswith("bench")))).all()  # type: ignore[attr-defined]
+            plans = [
+                (p.id, next(x for x in await plan_for(session, p) if x.flow == "midpoint")) for p in people_
+            ]
+        for person_id, planned in plans:
+            await server.engine.start(person_id, planned, now)
+        await server.deliverer.drain(now)
+        runner, url = await serve(server.app)
+        if drain:
+            await server.start()
+        try:
+            seconds, latencies, failures = await fire(url, users, events, in_flight)
+        finally:
+            if drain:
+                await server.stop()
+            await runner.cleanup()
+        async with server.store.session() as session:
+            stored = (await session.exec(select(func.count()).select_from(InboundEvent))).one()
+            pending = (
+                await session.exec(
+                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+                )
+            ).one()
+        await server.close()
+        report("reflectbot serve (Slack)", events, seconds, latencies, failures)
+        print(
+            f"  stored events: {stored}; outbox still pending at the end: {pending}; "
+            f"Web API calls made meanwhile: {len(fake.calls)}"
+        )
+
+    await with_fake_slack(run)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--in-flight", type=int, default=50)
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument(
+        "--no-drain", action="store_true", help="do not run the drain loop (replies only, nothing sent)"
+    )
+    args = parser.parse_args()
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main(args.events, args.in_flight, args.people, drain=not args.no_drain))
