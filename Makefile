@@ -34,8 +34,8 @@ lint: $(VENV)/.installed-test
 
 # After changing a text in bot/: refresh the template and every catalogue (then translate).
 catalogs: $(VENV)/.installed-test
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o bot/locales/reflectbot.pot .
-	$(BIN)/pybabel update -D reflectbot -i bot/locales/reflectbot.pot -d bot/locales --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ --no-location --omit-header --sort-output -o bot/locales/reflectbot.pot .
+	$(BIN)/pybabel update -D reflectbot -i bot/locales/reflectbot.pot -d bot/locales --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) *.egg-info

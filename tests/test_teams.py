@@ -7,22 +7,18 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
 from aiohttp import web
 from sqlmodel import select
 
-from bot.plan import plan_for
 from bot.privacy import export_person
-from reflectbot.server import Server, build_server
+from reflectbot.server import build_server
 from reflectbot.settings import Settings
 from storage.importer import import_programme
-from storage.models import Answer, ChatIdentity, OutboxMessage, Person, Question, SupportRequest
+from storage.models import OutboxMessage, SupportRequest
 from tests.conftest import PROGRAMME
 from tests.fakes.teams_connector import (
     FARHANA_AAD,
@@ -33,96 +29,15 @@ from tests.fakes.teams_connector import (
     TeamsUser,
     adaptive_cards,
 )
+from tests.teams_world import TeamsChat, World, answers, assert_valid_card, open_teams_world, question_id_of
 
-SCHEMAS = Path(__file__).parent / "fixtures" / "schemas"
-CARD_SCHEMA = json.loads((SCHEMAS / "adaptive-card.schema.1.5.json").read_text())
 FAMILY_PRACTICES = "Train self-reliance groups in the 12 key family practices that prevent malnutrition in children under five"
-
-
-def assert_valid_card(card: dict[str, Any]) -> None:
-    assert card["type"] == "AdaptiveCard"
-    assert tuple(int(p) for p in card["version"].split(".")) <= (1, 5)
-    jsonschema.validate(card, CARD_SCHEMA)
-
-
-@dataclass
-class World:
-    server: Server
-    connector: FakeTeamsConnector
-    endpoint: str
-    now: datetime
-
-    def user(self, aad_object_id: str, name: str = "") -> TeamsUser:
-        return TeamsUser(self.endpoint, self.connector.service_url, aad_object_id, name)
-
-    async def tick(self, at: datetime) -> None:
-        self.now = at
-        await self.server.tick(at)
-
-    async def drain(self) -> None:
-        """What the running server's drain loop does when the adapter calls on_stored()."""
-        await self.server.deliverer.drain(self.now)
-
-    async def due(self, person_id: str, flow: str) -> datetime:
-        async with self.server.store.session() as session:
-            person = await session.get(Person, person_id)
-            assert person is not None
-            return next(p.due_at for p in await plan_for(session, person) if p.flow == flow)
-
-    async def reference(self, person_id: str) -> dict[str, Any] | None:
-        async with self.server.store.session() as session:
-            identity = (
-                await session.exec(
-                    select(ChatIdentity).where(
-                        ChatIdentity.person_id == person_id, ChatIdentity.platform == "teams"
-                    )
-                )
-            ).one()
-            return identity.reference
-
-    async def person(self, person_id: str) -> Person:
-        async with self.server.store.session() as session:
-            person = await session.get(Person, person_id)
-            assert person is not None
-            return person
-
-    def every_card(self) -> list[dict[str, Any]]:
-        """Every card the bot sent or updated, as the connector received it."""
-        sent = [c for r in self.connector.requests if r.body for c in adaptive_cards(r.body)]
-        return sent
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    connector = FakeTeamsConnector()
-    await connector.start()
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite:///{tmp_path}/reflectbot.db",
-        teams_enabled=True,
-        teams_service_url=connector.service_url,
-    )
-    holder: dict[str, World] = {}
-    server = await build_server(settings, clock=lambda: holder["world"].now, console=io.StringIO())
-    await import_programme(server.store, PROGRAMME)
-    runner = web.AppRunner(server.app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    world = World(
-        server,
-        connector,
-        f"http://127.0.0.1:{port}/api/messages",
-        datetime.fromisoformat("2027-01-18T03:00:00+00:00"),
-    )
-    holder["world"] = world
-    try:
-        yield world
-    finally:
-        await runner.cleanup()
-        await server.close()
-        await connector.stop()
+    async with open_teams_world(tmp_path, PROGRAMME) as opened:
+        yield opened
 
 
 async def test_installing_the_app_stores_the_persons_conversation_reference(world: World) -> None:
@@ -150,38 +65,6 @@ async def test_a_tick_at_the_midpoint_posts_a_card_quoting_the_learning_goal(wor
     assert f"“{FAMILY_PRACTICES}”" in texts
     assert "Midpoint reflection · 1 of 8" in texts
     assert_valid_card(card)
-
-
-async def answers(world: World, person_id: str) -> dict[str, Answer]:
-    """Each stored answer by the key of the question it answers."""
-    async with world.server.store.session() as session:
-        rows = await session.exec(
-            select(Question, Answer)
-            .join(Answer, Answer.question_id == Question.id)  # type: ignore[arg-type]
-            .where(Question.person_id == person_id)
-        )
-        return {q.key: a for q, a in rows.all()}
-
-
-def question_id_of(card: dict[str, Any]) -> int:
-    """The question id the card's submit actions carry."""
-    found = json.dumps(card)
-    data = [a["data"] for a in _actions(card) if "question_id" in a.get("data", {})]
-    assert data, f"no answer action in {found}"
-    return int(data[0]["question_id"])
-
-
-def _actions(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if node.get("type") == "Action.Submit":
-            found.append(node)
-        for value in node.values():
-            found.extend(_actions(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_actions(item))
-    return found
 
 
 async def test_a_text_reply_and_a_card_submission_are_each_stored_against_their_question(
@@ -323,93 +206,6 @@ async def test_a_refused_conversation_marks_the_person_unreachable_until_the_app
     assert (await world.person("sokha")).unreachable_reason is None
     assert len(world.connector.cards(sokha.conversation_id)) == 1
     assert len(world.connector.creates(SOKHA_AAD)) == 2
-
-
-class TeamsChat:
-    """A transcript over Teams: what one person writes or clicks, and what reaches their chat."""
-
-    def __init__(self, world: World, user: TeamsUser) -> None:
-        self.world, self.user = world, user
-        self.read = 0
-
-    async def say(self, text: str) -> None:
-        assert await self.user.say(text) == 201
-        await self.world.drain()
-
-    async def click(self, card: dict[str, Any], label: str) -> None:
-        """Click the card's answer button with this label."""
-        action = next(a for a in _actions(card) if a["title"] == label)
-        assert await self.user.submit(action["data"]) == 201
-        await self.world.drain()
-
-    async def fill(self, card: dict[str, Any], answer: str) -> None:
-        """Write into the card's text field and press its submit button."""
-        action = next(a for a in _actions(card) if "question_id" in a["data"])
-        assert await self.user.submit({**action["data"], "answer": answer}) == 201
-        await self.world.drain()
-
-    def unread(self) -> list[dict[str, Any]]:
-        activities = self.world.connector.activities(self.user.conversation_id)
-        new, self.read = activities[self.read :], len(activities)
-        return new
-
-    def expect(self, *fragments: str) -> dict[str, Any]:
-        """The next message in the chat contains every fragment; returns its card, if any."""
-        activities = self.world.connector.activities(self.user.conversation_id)
-        assert self.read < len(activities), f"expected a message containing {fragments}, got none"
-        activity = activities[self.read]
-        self.read += 1
-        cards = adaptive_cards(activity)
-        shown = json.dumps(cards[0], ensure_ascii=False) if cards else activity.get("text", "")
-        for fragment in fragments:
-            assert fragment in shown, f"expected {fragment!r} in:\n{shown}"
-        return cards[0] if cards else activity
-
-    def expect_nothing(self) -> None:
-        rest = self.unread()
-        assert not rest, f"expected nothing more, got {rest}"
-
-
-async def test_scenario_a_midpoint_reflection_over_teams(world: World) -> None:
-    tanvir = TeamsChat(world, world.user(TANVIR_AAD, "Tanvir Hossain"))
-    await tanvir.user.install()
-    await world.tick(await world.due("tanvir", "midpoint"))
-    tanvir.expect("halfway through your exchange at Krousar Yoeung")
-    tanvir.expect("What have you observed", "Midpoint reflection · 1 of 8")
-
-    await tanvir.say("Mothers' groups meet under the village tree.")
-    tanvir.expect("Your learning goal", "Midpoint reflection · 2 of 8")
-    await tanvir.say("skip")
-    tanvir.expect("Skipped.")
-    tanvir.expect("That is all for today")
-    tanvir.expect_nothing()
-
-    await tanvir.say("all-now")
-    tanvir.expect("All right: all remaining questions now.")
-    achievements = tanvir.expect("What have you achieved")
-
-    await tanvir.say("pause until 2027-06-01")
-    tanvir.expect("Paused until")
-    await tanvir.say("resume")
-    tanvir.expect("Welcome back!")
-    achievements = tanvir.expect("What have you achieved")  # asked again after the pause
-
-    await tanvir.fill(achievements, "Ran two trainings.")
-    await tanvir.fill(tanvir.expect("What are your next steps"), "Visit the provincial office.")
-    await tanvir.fill(tanvir.expect("Which new opportunities"), "A joint manual.")
-    await tanvir.fill(tanvir.expect("biggest “aha” moment"), "Grandmothers decide what children eat.")
-    await tanvir.click(tanvir.expect("May the panel hear this?"), "Share anonymously")
-    await tanvir.click(tanvir.expect("Do you need support"), "No, all is well")
-    tanvir.expect("Your midpoint reflection is complete")
-    tanvir.expect_nothing()
-
-    stored = await answers(world, "tanvir")
-    assert stored["achievements"].text == "Ran two trainings."
-    assert (stored["aha_consent"].text, stored["aha_consent"].values) == ("Share anonymously", ["anonymous"])
-    assert stored["support"].values == ["no"]
-    assert "learning" not in stored  # skipped
-    for card in world.every_card():
-        assert_valid_card(card)
 
 
 async def test_someone_the_programme_does_not_know_gets_a_polite_answer_and_nothing_is_stored(

@@ -12,14 +12,15 @@ from bot.messages import Delivery, Outgoing
 class ConsoleSender:
     platform = "console"
 
-    def __init__(self, stream: TextIO, prefix: str = "") -> None:
+    def __init__(self, stream: TextIO, show_recipient: bool = False) -> None:
         self.stream = stream
-        self.prefix = prefix
+        # One terminal may show everyone's messages (`serve` with no platform): say whose it is.
+        self.show_recipient = show_recipient
         self._ids = itertools.count(1)
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
         text = to_text(message)
-        if self.prefix:
-            text = "\n".join(self.prefix + line for line in text.splitlines())
+        if self.show_recipient:
+            text = f"[to {delivery.address}]\n{text}"
         print(f"{text}\n", file=self.stream, flush=True)
         return f"console-{next(self._ids)}"
