@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.messages import Delivery, Outgoing
 
@@ -22,3 +27,27 @@ class RecordingSender:
 
     def to(self, person_id: str) -> list[Outgoing]:
         return [m for _, m in self.sent if m.person_id == person_id]
+
+
+def cli_runner(database_url: str, cwd: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`reflectbot ARGS` as a user runs it: a real process on that database, with none of the
+    developer's platform settings."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "DATABASE_"))
+    }
+    env.update(DATABASE_URL=database_url, PYTHONPATH=str(Path(__file__).parent.parent), LOG_LEVEL="WARNING")
+
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reflectbot.cli", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=120,
+        )
+
+    return run

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROGRAMME, ROOT
+from tests.conftest import PROGRAMME
+from tests.support import cli_runner
 
 ANSWERS = [
     "Patients at Sahaj pay into a community health fund.",
@@ -21,19 +20,10 @@ ANSWERS = [
 
 @pytest.fixture
 def run(tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/cli.db", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
+    reflectbot = cli_runner(f"sqlite:///{tmp_path}/cli.db", tmp_path)
 
     def run(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "reflectbot.cli", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+        result = reflectbot(*args, stdin=stdin)
         if check:
             assert result.returncode == 0, result.stderr
         return result

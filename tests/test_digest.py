@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +26,8 @@ from bot.reports.digest import (
 from storage.db import Store
 from storage.importer import import_programme
 from storage.models import Conversation, OutboxMessage, Person, Question
-from tests.conftest import PROGRAMME, ROOT
+from tests.conftest import PROGRAMME
+from tests.support import cli_runner
 from tests.transcript import Transcript
 
 NOW = datetime.fromisoformat("2027-03-31T04:15:00+00:00")
@@ -47,10 +45,6 @@ RINA_MIDPOINT = {
 }
 # A main.py that runs the `reflectbot` app with the output commands, whether or not cli.py
 # registers them yet (register() adds each command once).
-CLI = (
-    "from reflectbot.cli import app; from reflectbot.output_commands import register; "
-    "register(app); app(prog_name='reflectbot')"
-)
 
 
 async def answer_by_key(
@@ -269,18 +263,7 @@ def test_cli_prints_the_digest(tmp_path: Path, database_url: str) -> None:
         await store.close()
 
     asyncio.run(plant())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
-    env.update(DATABASE_URL=database_url, PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", CLI, *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+    run = cli_runner(database_url, tmp_path)
 
     result = run(
         "digest", "--coordinator", "ingrid", "--format", "md", "--at", "2027-03-31T05:15", "--lang", "en"

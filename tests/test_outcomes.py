@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,9 +21,9 @@ from storage.db import Store
 from storage.importer import import_programme
 from storage.migrate import migrate
 from storage.models import Conversation, Question
-from tests.conftest import PROGRAMME, ROOT
-from tests.support import RecordingSender
-from tests.test_digest import CLI, NOW, start
+from tests.conftest import PROGRAMME
+from tests.support import RecordingSender, cli_runner
+from tests.test_digest import NOW, start
 from tests.transcript import Transcript
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -211,18 +208,7 @@ def test_cli_writes_the_report_and_the_png(tmp_path: Path, database_url: str) ->
         await store.close()
 
     asyncio.run(plant_all())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
-    env.update(DATABASE_URL=database_url, PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", CLI, *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+    cli = cli_runner(database_url, tmp_path)
 
     result = cli("outcomes", "--png", "chart.png")
     assert result.returncode == 0, result.stderr

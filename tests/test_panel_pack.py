@@ -3,9 +3,6 @@ name and never in a group small enough to point to one person."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,9 +22,9 @@ from storage.db import Store
 from storage.importer import import_programme
 from storage.migrate import migrate
 from storage.outbox import enqueue
-from tests.conftest import PROGRAMME, ROOT
-from tests.support import RecordingSender
-from tests.test_digest import CLI, NOW, answer_by_key, start
+from tests.conftest import PROGRAMME
+from tests.support import RecordingSender, cli_runner
+from tests.test_digest import NOW, answer_by_key, start
 from tests.transcript import Transcript
 
 NAMED, ANONYMOUS, PRIVATE = "1", "2", "3"
@@ -314,18 +311,7 @@ def test_cli_writes_the_pack(tmp_path: Path, database_url: str) -> None:
         await store.close()
 
     asyncio.run(plant_one())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
-    env.update(DATABASE_URL=database_url, PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", CLI, *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+    cli = cli_runner(database_url, tmp_path)
 
     result = cli("panel-pack", "spring-panel")
     assert result.returncode == 0, result.stderr

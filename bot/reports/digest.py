@@ -474,41 +474,27 @@ def _blocks(digest: Digest, translator: Translator, language: str) -> list[Block
                 lines.append(t(N_("Not answered yet: {names}"), names=names(part.not_answered)))
             blocks.append(Bullets(tuple(lines)))
 
-        blocks.append(Heading(t(N_("Highlights")), 3))
-        if part.highlights:
-            blocks.append(
-                Bullets(
-                    tuple(
-                        t(
-                            N_("{kind} · {name}: “{text}”"),
-                            kind=t(KIND_LABELS[q.kind]),
-                            name=q.name,
-                            text=q.text,
+        for heading, quotes in (
+            (N_("Highlights"), part.highlights),
+            (N_("Next steps and opportunities raised"), part.next_steps),
+        ):
+            blocks.append(Heading(t(heading), 3))
+            if quotes:
+                blocks.append(
+                    Bullets(
+                        tuple(
+                            t(
+                                N_("{kind} · {name}: “{text}”"),
+                                kind=t(KIND_LABELS[q.kind]),
+                                name=q.name,
+                                text=q.text,
+                            )
+                            for q in quotes
                         )
-                        for q in part.highlights
                     )
                 )
-            )
-        else:
-            blocks.append(Paragraph(t(N_("Nothing new this week.")), note=True))
-
-        blocks.append(Heading(t(N_("Next steps and opportunities raised")), 3))
-        if part.next_steps:
-            blocks.append(
-                Bullets(
-                    tuple(
-                        t(
-                            N_("{kind} · {name}: “{text}”"),
-                            kind=t(KIND_LABELS[q.kind]),
-                            name=q.name,
-                            text=q.text,
-                        )
-                        for q in part.next_steps
-                    )
-                )
-            )
-        else:
-            blocks.append(Paragraph(t(N_("Nothing new this week.")), note=True))
+            else:
+                blocks.append(Paragraph(t(N_("Nothing new this week.")), note=True))
 
         blocks.append(Heading(t(N_("Open support requests")), 3))
         if part.support:
