@@ -37,6 +37,7 @@ SCRIPT = {
     "aha_1": "Grandmothers decide what children eat, so they must be in the training.",
     "aha_1_consent": "2",
     "aha_2": "skip",
+    "aha_3": "skip",
     "takeaway": "Ask the community first; the manual comes second.",
     "takeaway_consent": "1",
     "discussion": "How do we keep savings groups going after the exchange?",
@@ -102,7 +103,7 @@ async def _answer(
             if reminders[person] < 2:
                 continue
         key = await _question_key(engine, message.question_id)
-        reply = SCRIPT.get(key, "Thank you.")
+        reply = SCRIPT.get(key, "1" if message.question_kind in ("single", "multi", "scale") else "Thank you.")
         if key == "support" and person == SUPPORT_SEEKER:
             reply = "2"
         if key == "support_note":
