@@ -136,7 +136,8 @@ class Deliverer:
 
     async def _send_one(
         self, row: OutboxMessage, payload: Outgoing, now: datetime, result: DrainResult
-    ) -> None:
+    ) -> bool:
+        """Send one message; False when it waits for a retry (the person's later ones wait too)."""
         if row.channel:
             delivery = self.route_channel(row.channel)
         else:

@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
@@ -98,7 +98,7 @@ async def build_server(
     return server
 
 
-def _healthz(server: Server) -> Callable[[web.Request], object]:
+def _healthz(server: Server) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def healthz(_request: web.Request) -> web.Response:
         try:
             async with server.store.session() as session:
