@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -28,6 +27,8 @@ import yaml
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import load
 
 from tests.fakes.slack_api import FakeSlack, sign
 
@@ -61,41 +62,24 @@ def message_event(user: str, text: str) -> bytes:
 
 async def fire(url: str, users: list[str], events: int, in_flight: int) -> tuple[float, list[float], int]:
     """POST `events` signed DM replies, `in_flight` at a time; (seconds, latencies, failures)."""
-    latencies: list[float] = []
-    failures = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(events):
-        queue.put_nowait(n)
-    connector = aiohttp.TCPConnector(limit=in_flight)
-    async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def worker() -> None:
-            nonlocal failures
-            while not queue.empty():
-                n = queue.get_nowait()
-                body = message_event(users[n % len(users)], f"Reply number {n}: what I saw today.")
-                stamp = int(time.time())
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Slack-Request-Timestamp": str(stamp),
-                    "X-Slack-Signature": sign(SECRET, body, stamp),
-                }
-                start = time.perf_counter()
-                async with session.post(url, data=body, headers=headers) as response:
-                    await response.read()
-                    if response.status != 200:
-                        failures += 1
-                latencies.append(time.perf_counter() - start)
+    async def post(session: aiohttp.ClientSession, n: int) -> bool:
+        body = message_event(users[n % len(users)], f"Reply number {n}: what I saw today.")
+        stamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": sign(SECRET, body, stamp),
+        }
+        async with session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status == 200
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(in_flight)))
-        return time.perf_counter() - began, latencies, failures
+    return await load.fire(events, in_flight, post)
 
 
 def report(name: str, events: int, seconds: float, latencies: list[float], failures: int) -> None:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    p50, p99 = load.percentiles(latencies)
     print(
         f"{name}: {events} events in {seconds:.2f} s = {events / seconds:.0f} events/s; "
         f"time to response p50 {p50:.1f} ms, p99 {p99:.1f} ms; non-200: {failures}"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -30,6 +29,8 @@ import yaml
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import load
 
 from tests.fakes.teams_connector import FakeTeamsConnector, TeamsUser
 
@@ -53,35 +54,17 @@ def programme_file(directory: Path, people: int) -> tuple[Path, list[str]]:
 async def fire(
     endpoint: str, clients: list[TeamsUser], events: int, in_flight: int
 ) -> tuple[float, list[float], int]:
-    latencies: list[float] = []
-    failures = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(events):
-        queue.put_nowait(n)
-    connector = aiohttp.TCPConnector(limit=in_flight)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async def post(session: aiohttp.ClientSession, n: int) -> bool:
+        client = clients[n % len(clients)]
+        activity = client.activity("message_text", text=f"Reply number {n}: what I saw today.")
+        async with session.post(endpoint, json=activity) as response:
+            await response.read()
+            return response.status == 201
 
-        async def worker() -> None:
-            nonlocal failures
-            while not queue.empty():
-                n = queue.get_nowait()
-                client = clients[n % len(clients)]
-                activity = client.activity("message_text", text=f"Reply number {n}: what I saw today.")
-                start = time.perf_counter()
-                async with session.post(endpoint, json=activity) as response:
-                    await response.read()
-                    if response.status != 201:
-                        failures += 1
-                latencies.append(time.perf_counter() - start)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(in_flight)))
-        return time.perf_counter() - began, latencies, failures
+    return await load.fire(events, in_flight, post)
 
 
-def percentiles(latencies: list[float]) -> tuple[float, float]:
-    ordered = sorted(latencies)
-    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+percentiles = load.percentiles
 
 
 async def main(events: int, in_flight: int, people: int) -> None:
