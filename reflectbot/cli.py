@@ -224,7 +224,7 @@ def demo(
     """A programme lived through in the terminal, on a simulated clock, in a throwaway database."""
     from reflectbot.demo import run_demo
 
-    code = asyncio.run(run_demo(programme, sys.stdout, interactive=sys.stdin.isatty()))
+    code = asyncio.run(run_demo(programme, sys.stdout))
     raise typer.Exit(code=code)
 
 

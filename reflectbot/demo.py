@@ -131,8 +131,8 @@ async def _question_key(engine: Engine, question_id: int) -> str:
         return question.key if question else ""
 
 
-async def run_demo(programme: Path, out: TextIO, interactive: bool = False) -> int:
-    del interactive  # the demo never waits for input
+async def run_demo(programme: Path, out: TextIO) -> int:
+    """Never waits for input: the participants are simulated."""
     with tempfile.TemporaryDirectory(prefix="reflectbot-demo-") as tmp:
         store = Store(f"sqlite:///{tmp}/demo.db")
         try:
