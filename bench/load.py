@@ -7,6 +7,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 
@@ -42,3 +43,19 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
     """p50 and p99 in milliseconds."""
     ordered = sorted(latencies)
     return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+async def stored_and_pending(store: Any) -> tuple[int, int]:
+    """Replies stored (inbound events) and prompts still waiting in the outbox after a run."""
+    from sqlmodel import func, select
+
+    from storage.models import InboundEvent, OutboxMessage
+
+    async with store.session() as session:
+        stored = (await session.exec(select(func.count()).select_from(InboundEvent))).one()
+        pending = (
+            await session.exec(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            )
+        ).one()
+    return stored, pending

@@ -121,7 +121,7 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 
 async def main(events: int, in_flight: int, people: int, drain: bool = True) -> None:
-    from sqlmodel import func, select
+    from sqlmodel import select
 
     from bot.plan import plan_for
     from reflectbot.server import build_server
@@ -129,7 +129,7 @@ async def main(events: int, in_flight: int, people: int, drain: bool = True) -> 
     from storage.db import Store
     from storage.importer import import_programme
     from storage.migrate import migrate
-    from storage.models import InboundEvent, OutboxMessage, Person
+    from storage.models import Person
 
     directory = Path(tempfile.mkdtemp(prefix="reflectbot-bench-"))
     database_url = f"sqlite:///{directory}/bench.db"
@@ -168,13 +168,7 @@ async def main(events: int, in_flight: int, people: int, drain: bool = True) -> 
             if drain:
                 await server.stop()
             await runner.cleanup()
-        async with server.store.session() as session:
-            stored = (await session.exec(select(func.count()).select_from(InboundEvent))).one()
-            pending = (
-                await session.exec(
-                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-                )
-            ).one()
+        stored, pending = await load.stored_and_pending(server.store)
         await server.close()
         report("reflectbot serve (Slack)", events, seconds, latencies, failures)
         print(

@@ -68,7 +68,7 @@ percentiles = load.percentiles
 
 
 async def main(events: int, in_flight: int, people: int) -> None:
-    from sqlmodel import func, select
+    from sqlmodel import select
 
     from bot.plan import plan_for
     from reflectbot.server import build_server
@@ -76,7 +76,7 @@ async def main(events: int, in_flight: int, people: int) -> None:
     from storage.db import Store
     from storage.importer import import_programme
     from storage.migrate import migrate
-    from storage.models import InboundEvent, OutboxMessage, Person
+    from storage.models import Person
 
     directory = Path(tempfile.mkdtemp(prefix="reflectbot-bench-"))
     database_url = f"sqlite:///{directory}/bench.db"
@@ -130,13 +130,7 @@ async def main(events: int, in_flight: int, people: int) -> None:
     finally:
         await server.stop()
         await runner.cleanup()
-    async with server.store.session() as session:
-        stored = (await session.exec(select(func.count()).select_from(InboundEvent))).one()
-        pending = (
-            await session.exec(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-            )
-        ).one()
+    stored, pending = await load.stored_and_pending(server.store)
     await server.close()
     await fake.stop()
     p50, p99 = percentiles(latencies)

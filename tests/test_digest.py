@@ -23,6 +23,8 @@ from bot.reports.digest import (
     render_markdown,
     render_text,
 )
+from reflectbot.server import build_server
+from reflectbot.settings import Settings
 from storage.db import Store
 from storage.importer import import_programme
 from storage.models import Conversation, OutboxMessage, Person, Question
@@ -226,11 +228,8 @@ async def test_unknown_coordinator_is_refused(programme: Store) -> None:
 
 
 async def test_the_weekly_sweep_delivers_each_coordinator_their_digest(database_url: str) -> None:
-    server_module = pytest.importorskip("reflectbot.server")
-    from reflectbot.settings import Settings
-
     console = io.StringIO()
-    server = await server_module.build_server(Settings(database_url=database_url), console=console)
+    server = await build_server(Settings(_env_file=None, database_url=database_url), console=console)  # type: ignore[call-arg]
     try:
         await import_programme(server.store, PROGRAMME)
         # Monday 5 April 2027, 08:30 in Oslo (Ingrid) and 12:30 in Dhaka (Farhana).

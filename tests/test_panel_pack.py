@@ -18,6 +18,7 @@ from bot.reports.panel_pack import (
     render_markdown,
     render_text,
 )
+from scheduler.sweeps import Sweeps
 from storage.db import Store
 from storage.importer import import_programme
 from storage.migrate import migrate
@@ -272,12 +273,11 @@ async def test_the_pack_is_posted_to_the_audience_channel(t: Transcript, transla
 
 
 async def test_the_sweep_posts_the_pack_the_day_before_the_panel(t: Transcript) -> None:
-    sweeps = pytest.importorskip("scheduler.sweeps")
     from datetime import datetime
 
     await plant(t)
     slack = RecordingSender(platform="slack")
-    runner = sweeps.Sweeps(t.engine, Deliverer(t.engine.store, {"slack": slack}))
+    runner = Sweeps(t.engine, Deliverer(t.engine.store, {"slack": slack}))
 
     def posts() -> list[str]:
         return [m.text for d, m in slack.sent if d.address == "C0PANEL001"]

@@ -27,7 +27,16 @@ from storage.db import Store
 from storage.importer import import_programme
 from storage.models import Person
 from tests.conftest import PROGRAMME
-from tests.fakes.slack_api import Call, Clock, FakeSlack, SlackServer, SlackWorld, block_kit_problems, text_of
+from tests.fakes.slack_api import (
+    Call,
+    Clock,
+    FakeSlack,
+    SlackServer,
+    SlackWorld,
+    block_kit_problems,
+    slack_settings,
+    text_of,
+)
 from tests.fakes.teams_connector import TANVIR_AAD
 from tests.teams_world import TeamsChat, World, _actions, assert_valid_card, open_teams_world
 
@@ -65,7 +74,11 @@ class Printed(io.StringIO):
 
     def messages(self) -> list[str]:
         parts = re.split(r"(?m)^\[to ([^\]]+)\]\n", self.getvalue())
-        return [text.strip("\n") for to, text in zip(parts[1::2], parts[2::2], strict=True) if to == self.person_id]
+        return [
+            text.strip("\n")
+            for to, text in zip(parts[1::2], parts[2::2], strict=True)
+            if to == self.person_id
+        ]
 
 
 class ConsoleDriver:
@@ -316,15 +329,7 @@ async def driver(request: pytest.FixtureRequest, tmp_path: Path, database_url: s
     else:
         fake = FakeSlack()
         await fake.start()
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            database_url=database_url,
-            slack_bot_token="xoxb-17-test-token",
-            slack_signing_secret=fake.signing_secret,
-            slack_api_url=fake.api_url,
-            slack_messages_per_second=1000.0,
-        )
-        server = SlackServer(settings, Clock(datetime(2027, 1, 1, tzinfo=UTC)))
+        server = SlackServer(slack_settings(database_url, fake), Clock(datetime(2027, 1, 1, tzinfo=UTC)))
         url = await server.open()
         teams_id = "teams: 1a7c9e3b-2f4d-4a6b-8c0e-5d3f7b9a1c24"
         moved = tmp_path / "programme.yaml"

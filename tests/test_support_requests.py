@@ -7,12 +7,13 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot.i18n import Translator
 from bot.messages import Incoming, Outgoing
 from bot.reports.digest import build_digest, render_text
+from reflectbot.server import build_server
+from reflectbot.settings import Settings
 from storage.db import Store
 from storage.importer import import_programme
 from storage.models import OutboxMessage, SupportRequest
@@ -50,11 +51,8 @@ async def request_row(t: Transcript, request_id: int) -> SupportRequest:
 
 
 async def test_the_alert_reaches_the_coordinator_within_one_tick(database_url: str) -> None:
-    server_module = pytest.importorskip("reflectbot.server")
-    from reflectbot.settings import Settings
-
     console = io.StringIO()
-    server = await server_module.build_server(Settings(database_url=database_url), console=console)
+    server = await build_server(Settings(_env_file=None, database_url=database_url), console=console)  # type: ignore[call-arg]
     try:
         await import_programme(server.store, PROGRAMME)
         when = datetime.fromisoformat("2027-03-31T04:15:00+00:00")
@@ -171,20 +169,13 @@ async def test_on_slack_the_alert_arrives_within_one_tick_and_its_button_marks_i
     Ingrid's click on "Mark handled" (a signed block_actions request) closes the request."""
     from datetime import UTC
 
-    from reflectbot.settings import Settings
     from tests.fakes import slack_api as fakes
 
     fake = fakes.FakeSlack()
     await fake.start()
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        slack_bot_token="xoxb-17-test-token",
-        slack_signing_secret=fake.signing_secret,
-        slack_api_url=fake.api_url,
-        slack_messages_per_second=1000.0,
+    server = fakes.SlackServer(
+        fakes.slack_settings(database_url, fake), fakes.Clock(datetime(2027, 3, 31, 4, 15, tzinfo=UTC))
     )
-    server = fakes.SlackServer(settings, fakes.Clock(datetime(2027, 3, 31, 4, 15, tzinfo=UTC)))
     world = fakes.SlackWorld(fake, server, await server.open())
     try:
         await world.command("U0RINA0001", "support My visa needs renewing.")

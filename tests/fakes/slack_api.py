@@ -433,6 +433,20 @@ def all_blocks(fake: FakeSlack) -> list[tuple[str, list[dict[str, Any]] | dict[s
     return sent
 
 
+def slack_settings(database_url: str, fake: FakeSlack, **more: Any) -> Any:
+    """Settings for our server talking to this fake Slack (more= overrides any of them)."""
+    from reflectbot.settings import Settings
+
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        slack_bot_token="xoxb-17-test-token",
+        slack_api_url=fake.api_url,
+        # Pacing is tested on its own (test_slack_blocks); elsewhere it would only make tests slow.
+        **{"slack_signing_secret": fake.signing_secret, "slack_messages_per_second": 1000.0, **more},
+    )
+
+
 class SlackServer:
     """Our side as `reflectbot serve` runs it with Slack configured (`reflectbot.server.build_server`:
     store, engine, outbox, sweeps and the Slack adapter behind one aiohttp application), served on
