@@ -7,7 +7,9 @@ transaction that changed the state, so a crash loses neither a reply nor a promp
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,6 +21,7 @@ from bot.i18n import N_, Translator, format_day, format_moment
 from bot.messages import Choice, Incoming, Outgoing
 from bot.plan import Planned, calendar_for, midpoint_date, plan_for
 from bot.replies import NotAnAnswer, Parsed, parse_answer
+from storage import inbox
 from storage.db import Store
 from storage.models import (
     AhaMoment,
@@ -26,7 +29,6 @@ from storage.models import (
     ChatIdentity,
     Conversation,
     CoordinatorPartnership,
-    InboundEvent,
     LearningGoal,
     Organisation,
     Panel,
@@ -59,31 +61,110 @@ class Engine:
         self.translator = translator or Translator()
 
     async def handle(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
-        """Store a reply and write what follows to the outbox.
+        """Take a reply at once: `accept` it, then `take_waiting` (the terminal, Teams, tests).
 
         Returns messages to send at once without storing them: only the answer to someone the
         programme does not know, for whom nothing is kept.
         """
+        replies = await self.accept(incoming, now)
+        await self.take_waiting(now)
+        return replies
+
+    async def accept(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
+        """Keep what a person sent, as it is, in the inbox, in one statement, so the platform can
+        be answered at once and nothing is lost if the process dies after that. A platform's
+        retry of the same event id is a no-op. `take_waiting` then does the work.
+
+        Returns the answer to someone the programme does not know (nothing of theirs is stored).
+        """
+        kept = await inbox.keep(
+            self.store,
+            platform=incoming.platform,
+            user_id=incoming.user_id,
+            event_id=incoming.event_id or f"local:{uuid.uuid4()}",
+            payload=incoming.to_json(),
+            now=now,
+            by_identity=incoming.platform != "console",
+        )
+        if kept:
+            return []
         async with self.store.session() as session:
-            person = await find_person(session, incoming.platform, incoming.user_id)
-            if person is None:
-                language = "en"
-                return [
-                    Outgoing(
-                        person_id="", text=self.translator.gettext(language, UNKNOWN_PERSON), always=True
+            known = await find_person(session, incoming.platform, incoming.user_id) is not None
+        if known:
+            logger.info("event %s/%s already taken; ignored", incoming.platform, incoming.event_id)
+            return []
+        return [Outgoing(person_id="", text=self.translator.gettext("en", UNKNOWN_PERSON), always=True)]
+
+    async def take_waiting(
+        self, now: datetime, pause: Callable[[], Awaitable[None]] | None = None, limit: int | None = None
+    ) -> int:
+        """Take the replies waiting in the inbox (all, or up to `limit`), oldest first; returns how
+        many it dealt with.
+
+        Each is taken in one transaction with all it writes (the answer, the next prompt in the
+        outbox), as of the moment it arrived, so a crash part-way repeats or loses nothing.
+        `pause` is awaited before each one: the server uses it to let the platforms' requests go
+        first, since they must be answered within seconds and this can wait.
+        """
+        taken = 0
+        while limit is None or taken < limit:
+            if pause is not None:
+                await pause()
+            if not await self._take_oldest(now):
+                break
+            taken += 1
+        return taken
+
+    async def _take_oldest(self, now: datetime) -> bool:
+        """Deal with the oldest waiting reply (take it, or count a failed attempt); False when
+        nothing waits."""
+        row_id: int | None = None
+        try:
+            async with self.store.session() as session:
+                row = await inbox.oldest_waiting(session)
+                if row is None:
+                    return False
+                row_id, event_id, received_at = row.id, row.event_id, row.received_at
+                assert row_id is not None and row.payload is not None
+                incoming = Incoming.from_json(row.payload)  # before mark_taken empties it
+                # Lock the person first (PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the
+                # database): another process taking their next reply waits for this one.
+                person = (
+                    await session.exec(select(Person).where(Person.id == row.person_id).with_for_update())
+                ).first()
+                if not await inbox.mark_taken(session, row_id, now):
+                    return True  # another process took it meanwhile
+                if person is None or person.forgotten:
+                    return True
+                turn = await Turn.begin(self, session, person, received_at)
+                await turn.take(incoming)
+                if incoming.receipt:
+                    await turn.send(
+                        Outgoing(
+                            person_id=person.id,
+                            text="",
+                            language=turn.language,
+                            question_id=incoming.question_id,
+                            always=True,
+                            extra=incoming.receipt,
+                        ),
+                        f"receipt:{incoming.platform}:{event_id}",
                     )
-                ]
-            if incoming.event_id and not await insert_once(
-                session,
-                InboundEvent,
-                {"platform": incoming.platform, "event_id": incoming.event_id, "received_at": now},
-                ["platform", "event_id"],
-            ):
-                logger.info("event %s/%s already taken; ignored", incoming.platform, incoming.event_id)
-                return []
-            turn = await Turn.begin(self, session, person, now)
-            await turn.take(incoming)
-        return []
+                return True
+        except Exception as exc:
+            if row_id is None:
+                raise
+            # Only the type: a database error's message may quote what the person wrote.
+            async with self.store.session() as session:
+                status = await inbox.mark_failed(session, row_id, type(exc).__name__)
+            logger.error(
+                "inbox: reply %s not taken (%s); now %s\n%s",
+                row_id,
+                type(exc).__name__,
+                status,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+            return True
 
     async def start(self, person_id: str, planned: Planned, now: datetime) -> Conversation | None:
         async with self.store.session() as session:
@@ -117,14 +198,13 @@ async def find_person(session: AsyncSession, platform: str, user_id: str) -> Per
     if platform == "console":
         person = await session.get(Person, user_id)
     else:
-        identity = (
+        person = (
             await session.exec(
-                select(ChatIdentity).where(
-                    ChatIdentity.platform == platform, ChatIdentity.external_id == user_id
-                )
+                select(Person)
+                .join(ChatIdentity, col(ChatIdentity.person_id) == Person.id)
+                .where(ChatIdentity.platform == platform, ChatIdentity.external_id == user_id)
             )
         ).first()
-        person = await session.get(Person, identity.person_id) if identity else None
     return None if person is None or person.forgotten else person
 
 

@@ -82,6 +82,20 @@ class Incoming:
     # True when the platform marks the text as a command (Slack's /reflect); then
     # `support I am unwell` is a command with words, not an answer that starts with "support".
     is_command: bool = False
+    # What the platform wants done once the reply is taken (Slack: update the clicked message to
+    # show the recorded answer). It goes to the outbox as an `Outgoing.extra`, after the answer.
+    receipt: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["values"] = list(self.values) if self.values is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Incoming:
+        data = dict(data)
+        data["values"] = tuple(data["values"]) if data.get("values") is not None else None
+        return cls(**data)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from storage.models import (
     Answer,
     ChatIdentity,
     Conversation,
+    InboundEvent,
     LearningGoal,
     OutboxMessage,
     Person,
@@ -146,6 +147,8 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
                 .values(payload={"person_id": "", "text": "", "extra": {"redacted": True}}),
             ),
             ("chat_identities", delete(ChatIdentity).where(col(ChatIdentity.person_id) == person_id)),
+            # Replies still waiting to be taken hold their words.
+            ("inbox", delete(InboundEvent).where(col(InboundEvent.person_id) == person_id)),
         ):
             result = await session.exec(statement)  # type: ignore[call-overload]
             counts[name] = result.rowcount or 0

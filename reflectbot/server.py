@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlalchemy import text
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from adapters.console.sender import ConsoleSender
 from adapters.port import PlatformAdapter
@@ -24,11 +25,12 @@ from bot.engine import Engine
 from bot.ports import Sender
 from reflectbot.settings import Settings
 from reflectbot.wiring import build_adapters
+from scheduler.lulls import Lulls
 from scheduler.runner import Runner
 from scheduler.sweeps import SweepReport, Sweeps
 from storage.db import Store
 from storage.migrate import migrate
-from storage.models import OutboxMessage
+from storage.models import InboundEvent, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +90,17 @@ async def build_server(
         senders["teams"] = adapters["teams"]
     deliverer = Deliverer(store, senders, worker=f"{socket.gethostname()}:{os.getpid()}")
     sweeps = Sweeps(engine, deliverer)
-    runner = Runner(sweeps, settings.sweep_interval_seconds, clock)
+    lulls = Lulls()
+    runner = Runner(sweeps, settings.sweep_interval_seconds, clock, lulls)
 
-    app = web.Application()
+    @web.middleware
+    async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == "/healthz":
+            return await handler(request)
+        with lulls.request():
+            return await handler(request)
+
+    app = web.Application(middlewares=[counted])
     server = Server(settings, store, engine, deliverer, sweeps, runner, adapters, app)
     app.router.add_get("/healthz", _healthz(server))
     for adapter in adapters.values():
@@ -110,6 +120,15 @@ def _healthz(server: Server) -> Callable[[web.Request], Awaitable[web.Response]]
                         )
                     ).all()
                 )
+                inbox = dict(
+                    (
+                        await session.exec(
+                            select(InboundEvent.status, func.count())  # type: ignore[arg-type]
+                            .where(col(InboundEvent.status) != "done")
+                            .group_by(InboundEvent.status)
+                        )
+                    ).all()
+                )
         except Exception as exc:
             logger.error("healthz: database unreachable: %s", type(exc).__name__)
             return web.json_response({"ok": False, "database": "unreachable"}, status=503)
@@ -120,6 +139,7 @@ def _healthz(server: Server) -> Callable[[web.Request], Awaitable[web.Response]]
                 "adapters": sorted(server.adapters),
                 "delivers_to": sorted(server.deliverer.senders),
                 "outbox": {"pending": counts.get("pending", 0), "failed": counts.get("failed", 0)},
+                "inbox": {"waiting": inbox.get("pending", 0), "failed": inbox.get("failed", 0)},
             }
         )
 

@@ -5,6 +5,7 @@ outbox row has a unique key, claimed atomically)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +19,7 @@ from bot.engine import Engine, Turn
 from bot.plan import Directory
 from bot.reports.digest import digest_message
 from bot.reports.panel_pack import panel_pack_messages
+from storage import inbox
 from storage.models import Conversation, OutboxMessage, Panel, Person, Question
 from storage.outbox import enqueue
 from storage.programme_file import local_time
@@ -30,10 +32,13 @@ logger = logging.getLogger(__name__)
 PROMPT_WINDOW = timedelta(hours=10)
 # The welcome is for the first days of an exchange, not for someone imported months later.
 WELCOME_WITHIN = timedelta(days=7)
+# How long a taken reply's event id is remembered; platforms retry within minutes.
+INBOX_KEEPS = timedelta(days=7)
 
 
 @dataclass
 class SweepReport:
+    replies: int = 0
     started: int = 0
     groups_opened: int = 0
     reminders: int = 0
@@ -112,9 +117,13 @@ class Sweeps:
         self.store = engine.store
         self.deliverer = deliverer
 
-    async def run_all(self, now: datetime) -> SweepReport:
+    async def run_all(self, now: datetime, pause: Callable[[], Awaitable[None]] | None = None) -> SweepReport:
+        """Every sweep once as of `now`; `pause` is awaited before each waiting reply is taken."""
         report = SweepReport()
+        # Replies kept but not yet taken (the process stopped before it got to them) come first.
+        report.replies = await self.engine.take_waiting(now, pause=pause)
         async with self.store.session() as session:
+            await inbox.prune(session, now - INBOX_KEEPS)
             snap = await Snapshot.load(session, now)
         report.resumed = await self.resume_paused(now, snap)
         report.expired = await self.expire(now, snap)
@@ -125,8 +134,9 @@ class Sweeps:
         report.panel_packs = await self.panel_packs(now, snap)
         report.drained = await self.deliverer.drain(now)
         logger.info(
-            "sweep %s: %d started, %d days opened, %d reminders, %d expired, %d sent, %d retried, %d failed",
+            "sweep %s: %d replies taken, %d started, %d days opened, %d reminders, %d expired, %d sent, %d retried, %d failed",
             now.isoformat(),
+            report.replies,
             report.started,
             report.groups_opened,
             report.reminders,

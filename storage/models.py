@@ -219,7 +219,9 @@ class OutboxMessage(SQLModel, table=True):
 
 
 class InboundEvent(SQLModel, table=True):
-    """Platform event ids already taken, so a platform's retry is stored once."""
+    """The inbox: what a person sent, stored in one insert before the platform is answered, and
+    then taken by the engine in arrival order. The unique event id makes a platform's retry a
+    no-op; once taken, the row keeps only that id (the words now live in the answer)."""
 
     __table_args__ = (UniqueConstraint("platform", "event_id"),)
 
@@ -227,3 +229,10 @@ class InboundEvent(SQLModel, table=True):
     platform: str
     event_id: str
     received_at: datetime
+    person_id: str | None = Field(default=None, foreign_key="person.id", index=True)
+    # The neutral `Incoming` as JSON while it waits; emptied once taken.
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: str = Field(default="done", index=True)  # pending | done | failed
+    attempts: int = 0
+    taken_at: datetime | None = None
+    last_error: str | None = None

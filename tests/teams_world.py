@@ -48,7 +48,8 @@ class World:
         await self.server.tick(at)
 
     async def drain(self) -> None:
-        """What the running server's drain loop does when the adapter calls on_stored()."""
+        """What the running server's loop does when the adapter calls on_stored()."""
+        await self.server.engine.take_waiting(self.now)
         await self.server.deliverer.drain(self.now)
 
     async def due(self, person_id: str, flow: str) -> datetime:

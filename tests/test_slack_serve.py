@@ -20,6 +20,7 @@ from storage.models import (
     Answer,
     ChatIdentity,
     Conversation,
+    InboundEvent,
     OutboxMessage,
     Person,
     Question,
@@ -83,6 +84,12 @@ def section_texts(call_body: dict) -> str:
     return "\n".join(b["text"]["text"] for b in call_body["blocks"] if b["type"] == "section")
 
 
+async def inbox_of(store: Store) -> list[tuple[str, str | None, str, str | None]]:
+    async with store.session() as session:
+        rows = (await session.exec(select(InboundEvent).order_by(InboundEvent.id))).all()  # type: ignore[arg-type]
+        return [(r.event_id, r.person_id, r.status, (r.payload or {}).get("text")) for r in rows]
+
+
 async def answers_of(store: Store, person_id: str) -> dict[str, Answer]:
     async with store.session() as session:
         rows = await session.exec(
@@ -120,16 +127,50 @@ async def test_a_signed_dm_reply_is_stored_before_the_response_and_the_next_ques
 ) -> None:
     await at_midpoint(world)
     asked = len(world.questions(RINA))
-    await world.dm(RINA, "Women save 20 taka a week.")
-    # Stored before Slack got its answer: nothing was drained yet.
+    reply = await world.fake.send_event(
+        world.url, world.fake.message_im(RINA, "Women save 20 taka a week.", "Ev0KEPT00001")
+    )
+    assert reply.status == 200
+    # Stored before Slack got its answer: the reply waits in the inbox, as she wrote it.
+    assert await inbox_of(world.server.store) == [
+        ("Ev0KEPT00001", "rina", "pending", "Women save 20 taka a week.")
+    ]
+    assert len(world.questions(RINA)) == asked
+    # What the server's loop does next: the engine takes it, and the outbox sends what follows.
+    await world.server.drain()
     export = await export_person(world.server.store, "rina")
     assert [r["answer"] for r in export["reflections"]] == ["Women save 20 taka a week."]
-    assert len(world.questions(RINA)) == asked
-    await world.server.drain()
+    # Taken: the inbox keeps the event id (for retries) and no longer her words.
+    assert await inbox_of(world.server.store) == [("Ev0KEPT00001", "rina", "done", None)]
     questions = world.questions(RINA)
     assert len(questions) == asked + 1
     # The learning question quotes the goal it asks about.
     assert f"> {RINA_GOAL}" in section_texts(questions[-1].body)
+
+
+async def test_a_reply_acknowledged_just_before_a_crash_is_taken_after_the_restart(
+    world: SlackWorld, database_url: str
+) -> None:
+    """The process dies after Slack got its 200 and before the engine took the reply: a new
+    process on the same database takes it at its first sweep, once."""
+    await at_midpoint(world)
+    asked = len(world.questions(RINA))
+    reply = await world.fake.send_event(world.url, world.fake.message_im(RINA, "Women save 20 taka a week."))
+    assert reply.status == 200
+    restarted = SlackServer(slack_settings(database_url, world.fake), world.clock)
+    await restarted.open()
+    try:
+        report = await restarted.tick(world.clock.now)
+        assert report.replies == 1
+        assert [a.text for a in (await answers_of(restarted.store, "rina")).values()] == [
+            "Women save 20 taka a week."
+        ]
+        assert len(world.questions(RINA)) == asked + 1
+        # The old process's loop, had it lived on, finds nothing left to take.
+        assert (await world.server.tick(world.clock.now)).replies == 0
+        assert len(world.questions(RINA)) == asked + 1
+    finally:
+        await restarted.stop()
 
 
 async def test_a_click_on_a_scale_button_is_stored_as_that_value_for_that_question(
@@ -157,12 +198,12 @@ async def test_a_click_on_a_scale_button_is_stored_as_that_value_for_that_questi
         "5",
     ]
     await world.interact(world.fake.click(scale, RINA, value="4"))
+    await world.server.drain()
     answers = await answers_of(world.server.store, "rina")
     assert answers["goal_progress"].values == ["4"] and answers["goal_progress"].text == "4"
     goal_question = scale.body["blocks"][-2]["block_id"].removeprefix("rb-q-")
     assert answers["goal_progress"].question_id == int(goal_question)
     # The message is then updated to show the recorded answer, without its buttons.
-    await world.server.drain()
     update = world.fake.called("chat.update")[-1]
     assert (update.body["channel"], update.body["ts"]) == (scale.response["channel"], scale.response["ts"])
     assert not any(b["type"] == "actions" for b in update.body["blocks"])

@@ -1,10 +1,11 @@
 """The Slack adapter: slack-bolt's AsyncApp behind `POST /slack/events` (or Socket Mode), and the
 outbox's Slack sender.
 
-Every request is read by `adapters.slack.translate` and handed to the engine, which stores it
-before bolt answers Slack (`process_before_response=True`); what follows (the next question, the
-update that shows a recorded answer, the App Home view, an export) goes through the outbox, which
-`on_stored()` asks the server to drain at once. Only what cannot wait or cannot be stored is sent
+Every request is read by `adapters.slack.translate` and kept in the engine's inbox (one insert)
+before bolt answers Slack (`process_before_response=True`), so Slack hears back well within its
+three seconds however busy the engine is. `on_stored()` then wakes the server's loop, which has the
+engine take the reply and sends what follows (the next question, the update that shows a recorded
+answer) through the outbox, as it does the App Home view and an export. Only what cannot wait or cannot be stored is sent
 from the request itself: opening a form (its trigger_id lives three seconds) and the answer to
 someone the programme does not know.
 """
@@ -186,20 +187,13 @@ class SlackAdapter:
 
     # -- what the listeners do ------------------------------------------------------------
     async def _take(self, read: FromSlack) -> list[Outgoing]:
-        """Store what the person sent; returns replies for someone unknown (nothing stored)."""
+        """Keep what the person sent in the inbox (the engine takes it right after, in the drain
+        loop); returns replies for someone unknown (nothing stored)."""
         assert read.incoming is not None
-        replies = await self.engine.handle(read.incoming, self.clock())
+        replies = await self.engine.accept(read.incoming, self.clock())
         if replies:
             logger.info("slack: %s is not in the programme; answered, nothing stored", read.user_id)
             return replies
-        if read.message and read.incoming.question_id is not None:
-            await self._queue(
-                read.user_id,
-                "update",
-                f"slack-update:{read.incoming.event_id or uuid.uuid4()}",
-                question_id=read.incoming.question_id,
-                message=read.message,
-            )
         self.on_stored()
         return []
 
@@ -217,8 +211,6 @@ class SlackAdapter:
         op: str,
         key: str,
         text: str = "",
-        question_id: int | None = None,
-        **details: Any,
     ) -> bool:
         """Put a Slack-only operation for the person in the outbox; False for someone unknown.
         A retried request has the same key, so it is queued once."""
@@ -231,9 +223,8 @@ class SlackAdapter:
                 person_id=person.id,
                 text=text,
                 language=person.language or (programme.language if programme else "en"),
-                question_id=question_id,
                 always=True,
-                extra={"slack": {"op": op, **details}},
+                extra={"slack": {"op": op}},
             )
             await enqueue(session, key=key, person_id=person.id, payload=out.to_json(), now=self.clock())
         self.on_stored()

@@ -33,7 +33,8 @@ class FromSlack:
     """One Slack request, read.
 
     `reply`: `incoming` goes to the engine; `message` ("channel:ts") is the message a button or
-    form belonged to, updated afterwards to show the recorded answer. `open_form`: open the form
+    form belonged to, which the incoming's receipt updates to show the recorded answer once it is
+    taken. `open_form`: open the form
     for `question_id` with `trigger_id`. `home`: publish the person's App Home. `export` and
     `share`: /reflect sub-commands the adapter answers itself.
     """
@@ -158,8 +159,15 @@ def block_actions(body: dict[str, Any]) -> FromSlack | None:
         values = tuple(str(o["value"]) for o in picked.get("selected_options") or [])
     else:
         return None  # e.g. ticking a checkbox: only the submit button answers
-    incoming = Incoming(PLATFORM, user, question_id=int(argument), values=values, event_id=event_id)
+    incoming = Incoming(
+        PLATFORM, user, question_id=int(argument), values=values, event_id=event_id, receipt=receipt(message)
+    )
     return FromSlack("reply", user, incoming=incoming, message=message, channel=channel)
+
+
+def receipt(message: str | None) -> dict[str, Any] | None:
+    """Once the answer is taken, the message it was given on is updated to show it."""
+    return {"slack": {"op": "update", "message": message}} if message else None
 
 
 def form_metadata(question_id: int, message: str | None) -> str:
@@ -179,7 +187,14 @@ def view_submission(body: dict[str, Any]) -> FromSlack | None:
     # A modal is submitted once; its id and hash name this submission should Slack send it again.
     digest = hashlib.sha256(json.dumps(view.get("state"), sort_keys=True).encode()).hexdigest()[:16]
     event_id = f"view:{view.get('id')}:{view.get('hash') or digest}"
-    incoming = Incoming(PLATFORM, user, text=text or "", question_id=int(meta["q"]), event_id=event_id)
+    incoming = Incoming(
+        PLATFORM,
+        user,
+        text=text or "",
+        question_id=int(meta["q"]),
+        event_id=event_id,
+        receipt=receipt(meta.get("m")),
+    )
     return FromSlack("reply", user, incoming=incoming, message=meta.get("m"))
 
 

@@ -486,6 +486,9 @@ class SlackServer:
         return await self.server.tick(at)
 
     async def drain(self) -> None:
+        """What the running server's loop does when the adapter calls on_stored(): take the
+        replies waiting in the inbox, then send what is in the outbox."""
+        await self.server.engine.take_waiting(self.clock())
         await self.server.deliverer.drain(self.clock())
 
     async def start(self) -> None:
@@ -517,20 +520,28 @@ class SlackWorld:
     def clock(self) -> Clock:
         return self.server.clock
 
+    # Each request is answered once the reply is in the inbox; the engine then takes it, as the
+    # server's loop does at once (sending what follows is left to `server.drain()`).
     async def dm(self, user: str, text: str, event_id: str | None = None, **options: Any) -> Reply:
         reply = await self.fake.send_event(self.url, self.fake.message_im(user, text, event_id), **options)
         assert reply.status == 200, reply
+        await self.take()
         return reply
 
     async def interact(self, body: dict[str, Any]) -> Reply:
         reply = await self.fake.send_interaction(self.url, body)
         assert reply.status == 200, reply
+        await self.take()
         return reply
 
     async def command(self, user: str, text: str, channel: str | None = None) -> Reply:
         reply = await self.fake.send_command(self.url, self.fake.command(user, text, channel))
         assert reply.status == 200, reply
+        await self.take()
         return reply
+
+    async def take(self) -> None:
+        await self.server.engine.take_waiting(self.clock())
 
     def posts(self, user: str) -> list[Call]:
         return self.fake.posts_to(self.fake.dm_of(user))
