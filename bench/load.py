@@ -45,17 +45,44 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
 
 
-async def stored_and_pending(store: Any) -> tuple[int, int]:
-    """Replies stored (inbound events) and prompts still waiting in the outbox after a run."""
+async def counts(store: Any) -> dict[str, int]:
+    """After a run: replies kept in the inbox, those still waiting to be taken (or set aside as
+    failed), and messages still waiting in the outbox."""
     from sqlmodel import func, select
 
     from storage.models import InboundEvent, OutboxMessage
 
     async with store.session() as session:
-        stored = (await session.exec(select(func.count()).select_from(InboundEvent))).one()
+        inbox = dict(
+            (await session.exec(select(InboundEvent.status, func.count()).group_by(InboundEvent.status))).all()  # type: ignore[arg-type]
+        )
         pending = (
             await session.exec(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
             )
         ).one()
-    return stored, pending
+    return {
+        "kept": sum(inbox.values()),
+        "waiting": inbox.get("pending", 0),
+        "failed": inbox.get("failed", 0),
+        "outbox": pending,
+    }
+
+
+async def settle(store: Any, timeout: float = 600) -> float:
+    """Seconds until the running server has taken every waiting reply and sent what they wrote."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < timeout:
+        now = await counts(store)
+        if now["waiting"] == 0 and now["outbox"] == 0:
+            break
+        await asyncio.sleep(0.1)
+    return time.perf_counter() - began
+
+
+def rounds(run: Callable[[], Awaitable[float]], times: int) -> None:
+    """Run a bench `times` times (a fresh database each) and print the median events/s: on a
+    shared machine single runs vary by a quarter either way."""
+    results = [asyncio.run(run()) for _ in range(times)]
+    if times > 1:
+        print(f"median of {times} rounds: {statistics.median(results):.0f} events/s")

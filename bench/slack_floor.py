@@ -1,14 +1,15 @@
 """The floor for bench/slack_events.py: the same load against a bare slack-bolt AsyncApp that only
 stores each DM's text in SQLite (same engine settings as reflectbot's store: WAL, busy_timeout,
 BEGIN IMMEDIATE, one transaction per event, unique event id), behind the same aiohttp converters.
+With --one-statement each insert is its own transaction, without the BEGIN and COMMIT round
+trips, as reflectbot keeps a reply in its inbox.
 
-    PYTHONPATH=. python bench/slack_floor.py --events 2000 --in-flight 50
+    PYTHONPATH=. python bench/slack_floor.py --events 2000 --in-flight 50 --rounds 3
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import tempfile
 from pathlib import Path
@@ -18,18 +19,19 @@ from aiohttp import web
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
+import load  # noqa: E402
 from slack_events import SECRET, fire, report, serve, with_fake_slack  # noqa: E402
 
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 
-async def main(events: int, in_flight: int, people: int) -> None:
+async def main(events: int, in_flight: int, people: int, one_statement: bool = False) -> float:
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.app.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
     from sqlalchemy import text
 
-    from storage.db import create_engine
+    from storage.db import ONE_STATEMENT, create_engine
 
     directory = Path(tempfile.mkdtemp(prefix="reflectbot-floor-"))
     database = create_engine(f"sqlite:///{directory}/floor.db")
@@ -38,6 +40,9 @@ async def main(events: int, in_flight: int, people: int) -> None:
             text("CREATE TABLE reply (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, user TEXT, body TEXT)")
         )
     users = [f"U0BENCH{n:04d}" for n in range(people)]
+    rate: list[float] = []
+    # As reflectbot keeps a reply (one statement, its own transaction), or in a transaction.
+    inserts = database.execution_options(**{ONE_STATEMENT: True}) if one_statement else database
 
     async def run(fake: FakeSlack) -> None:
         app = AsyncApp(
@@ -49,7 +54,7 @@ async def main(events: int, in_flight: int, people: int) -> None:
         @app.event("message")
         async def store_text(body: dict[str, Any]) -> None:
             event = body["event"]
-            async with database.begin() as conn:
+            async with inserts.begin() as conn:
                 await conn.execute(
                     text(
                         "INSERT INTO reply (event_id, user, body) VALUES (:e, :u, :t) ON CONFLICT DO NOTHING"
@@ -70,10 +75,12 @@ async def main(events: int, in_flight: int, people: int) -> None:
         async with database.connect() as conn:
             stored = (await conn.execute(text("SELECT count(*) FROM reply"))).scalar_one()
         await database.dispose()
-        report("floor: bare slack-bolt + SQLite insert", events, seconds, latencies, failures)
+        name = "floor: bare slack-bolt + SQLite insert" + (" (one statement)" if one_statement else "")
+        rate.append(report(name, events, seconds, latencies, failures))
         print(f"  stored events: {stored}")
 
     await with_fake_slack(run)
+    return rate[0]
 
 
 if __name__ == "__main__":
@@ -81,5 +88,11 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--in-flight", type=int, default=50)
     parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=1, help="run this many times; prints the median")
+    parser.add_argument(
+        "--one-statement",
+        action="store_true",
+        help="insert without BEGIN/COMMIT round trips, as reflectbot keeps a reply",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.in_flight, args.people))
+    load.rounds(lambda: main(args.events, args.in_flight, args.people, args.one_statement), args.rounds)

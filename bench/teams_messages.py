@@ -130,7 +130,7 @@ async def main(events: int, in_flight: int, people: int) -> None:
     finally:
         await server.stop()
         await runner.cleanup()
-    stored, pending = await load.stored_and_pending(server.store)
+    after = await load.counts(server.store)
     await server.close()
     await fake.stop()
     p50, p99 = percentiles(latencies)
@@ -139,7 +139,7 @@ async def main(events: int, in_flight: int, people: int) -> None:
         f"time to response p50 {p50:.1f} ms, p99 {p99:.1f} ms; non-201: {failures}"
     )
     print(
-        f"  stored events: {stored}; outbox pending at the end: {pending}; "
+        f"  stored events: {after['kept']}; outbox pending at the end: {after['outbox']}; "
         f"connector calls meanwhile: {len(fake.requests) - before}"
     )
 

@@ -157,7 +157,8 @@ class Deliverer:
         async with self.store.session() as session:
             stored = await session.get(OutboxMessage, row.id)
             assert stored is not None
-            stored.attempts += 1
+            if error is None or error.attempted:
+                stored.attempts += 1
             if error is None:
                 stored.status, stored.sent_at = "sent", now
                 stored.platform, stored.platform_message_id = (

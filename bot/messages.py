@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 QuestionKind = Literal["text", "single", "multi", "scale", "info"]
@@ -87,7 +87,8 @@ class Incoming:
     receipt: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # By hand rather than asdict(): this runs inside every platform request.
+        data = {f: getattr(self, f) for f in _INCOMING_FIELDS}
         data["values"] = list(self.values) if self.values is not None else None
         return data
 
@@ -96,6 +97,9 @@ class Incoming:
         data = dict(data)
         data["values"] = tuple(data["values"]) if data.get("values") is not None else None
         return cls(**data)
+
+
+_INCOMING_FIELDS = tuple(f.name for f in fields(Incoming))
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,15 @@ class Sender(Protocol):
 
 class DeliveryError(Exception):
     """A send that failed. `retry_after` (seconds) when the platform said when to come back;
-    `permanent` when trying again cannot help (e.g. the user cannot be reached at all)."""
+    `permanent` when trying again cannot help (e.g. the user cannot be reached at all);
+    `attempted=False` when nothing was tried (our own pacing held it back), which does not count
+    towards the attempts after which a message is given up."""
 
-    def __init__(self, reason: str, retry_after: float | None = None, permanent: bool = False) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, permanent: bool = False, attempted: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.permanent = permanent
+        self.attempted = attempted

@@ -118,20 +118,33 @@ class Sweeps:
         self.deliverer = deliverer
 
     async def run_all(self, now: datetime, pause: Callable[[], Awaitable[None]] | None = None) -> SweepReport:
-        """Every sweep once as of `now`; `pause` is awaited before each waiting reply is taken."""
+        """Every sweep once as of `now`. `pause` is awaited between the steps and before each
+        waiting reply is taken, so that the platforms' requests go first (see scheduler.lulls)."""
         report = SweepReport()
         # Replies kept but not yet taken (the process stopped before it got to them) come first.
         report.replies = await self.engine.take_waiting(now, pause=pause)
         async with self.store.session() as session:
             await inbox.prune(session, now - INBOX_KEEPS)
+        async with self.store.reading() as session:
             snap = await Snapshot.load(session, now)
+
+        async def between() -> None:
+            if pause is not None:
+                await pause()
+
+        await between()
         report.resumed = await self.resume_paused(now, snap)
         report.expired = await self.expire(now, snap)
+        await between()
         report.started = await self.start_due(now, snap)
+        await between()
         report.groups_opened = await self.open_due_groups(now, snap)
+        await between()
         report.reminders = await self.remind(now, snap)
+        await between()
         report.digests = await self.digests(now, snap)
         report.panel_packs = await self.panel_packs(now, snap)
+        await between()
         report.drained = await self.deliverer.drain(now)
         logger.info(
             "sweep %s: %d replies taken, %d started, %d days opened, %d reminders, %d expired, %d sent, %d retried, %d failed",

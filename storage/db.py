@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -50,7 +50,17 @@ def _begin_immediate(connection: Any) -> None:
     # A deferred transaction that reads and then writes cannot wait for the write lock (SQLite
     # answers "database is locked" at once when another process wrote meanwhile); taking the
     # lock at BEGIN makes every transaction wait its turn for up to busy_timeout instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Only `Store.reading()` begins a plain (deferred) one: it never writes, and in WAL mode it
+    # then holds up no writer while it reads.
+    # `Store.one_statement()` begins none: its single statement is a transaction on its own.
+    options = connection.get_execution_options()
+    if options.get(ONE_STATEMENT):
+        return
+    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "reflectbot_read_only"
+ONE_STATEMENT = "reflectbot_one_statement"
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -68,11 +78,29 @@ class Store:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._one_statement = self.engine.execution_options(**{ONE_STATEMENT: True})
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), class_=AsyncSession, expire_on_commit=False
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on any error."""
         async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for exactly one statement, which is its own transaction: on SQLite that
+        spares the BEGIN and COMMIT round trips (the statement still waits its turn for the
+        write lock). Used where a platform is waiting for our answer."""
+        async with self._one_statement.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for a consistent read that writes nothing (SQLite: it takes no write lock)."""
+        async with self._readers() as session, session.begin():
             yield session
 
     async def close(self) -> None:

@@ -72,7 +72,7 @@ async def keep(
         "payload": payload,
         "received_at": now,
     }
-    async with store.engine.begin() as connection:
+    async with store.one_statement() as connection:
         result = await connection.execute(statement, params)
     return bool(result.rowcount)
 

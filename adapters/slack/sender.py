@@ -60,15 +60,16 @@ PERMANENT = frozenset(
 class ChannelPacer:
     """About `rate` sends a second to each channel, with bursts of up to `burst` (GCRA).
 
-    A send waits for its channel's slot when that is near; a longer wait (a flood to one
-    channel) goes back to the outbox as a retry instead of holding up everyone else's sends.
+    A send whose channel has no slot free goes back to the outbox until it has one (the outbox
+    sends one message at a time, so waiting here would hold up everyone else's sends); the
+    person's later messages wait behind it there. `max_wait` allows waiting in place instead.
     """
 
     def __init__(
         self,
         rate: float = 1.0,
         burst: int = 3,
-        max_wait: float = 5.0,
+        max_wait: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.interval = 1.0 / rate
@@ -86,7 +87,7 @@ class ChannelPacer:
         at = max(self._next.get(channel, now), now)
         delay = max(0.0, at - now - self.tolerance)
         if delay > self.max_wait:
-            raise DeliveryError("paced", retry_after=delay)
+            raise DeliveryError("paced", retry_after=delay, attempted=False)
         self._next[channel] = at + self.interval
         return delay
 
@@ -148,7 +149,7 @@ class SlackSender:
         if until is not None:
             wait = (until - self.clock()).total_seconds()
             if wait > 0:
-                raise DeliveryError("ratelimited", retry_after=wait)
+                raise DeliveryError("ratelimited", retry_after=wait, attempted=False)
             del self._limited_until[method]
         try:
             if op == "home":

@@ -305,7 +305,7 @@ class TeamsAdapter:
         now = self.clock()
         held = self.pacer.held_for(delivery.address, now)
         if held > 0:
-            raise DeliveryError("Teams asked to wait (429)", retry_after=held)
+            raise DeliveryError("Teams asked to wait (429)", retry_after=held, attempted=False)
         activity = self.render(message)
         try:
             if _is_channel(delivery.address):
