@@ -29,8 +29,9 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: str = Field(default="MultiTenant")
     teams_service_url: str = "https://smba.trafficmanager.net/teams/"
-    # Send prompts to people's Teams identities. /api/messages is always served; this decides
-    # whether Teams is where prompts go (on by default once MICROSOFT_APP_ID is set).
+    # Send prompts to people's Teams identities (on by default once MICROSOFT_APP_ID is set).
+    # True without MICROSOFT_APP_ID is development mode: /api/messages then accepts activities
+    # without authentication (the Bot Framework Emulator); never on a public address.
     teams_enabled: bool | None = None
 
     # How often `serve` runs the sweeps (start due conversations, reminders, digests).
@@ -39,6 +40,12 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def teams_served(self) -> bool:
+        """Whether `serve` answers POST /api/messages: authenticated with an app id, or in the
+        development mode someone asked for; otherwise there is no unauthenticated door."""
+        return bool(self.microsoft_app_id) or self.teams_enabled is True
 
     @property
     def teams_delivery(self) -> bool:

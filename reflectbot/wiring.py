@@ -30,6 +30,8 @@ def build_adapters(
             api_url=settings.slack_api_url,
             messages_per_second=settings.slack_messages_per_second,
         )
+    if not settings.teams_served:
+        return adapters
     from adapters.teams import TeamsAdapter
 
     adapters["teams"] = TeamsAdapter(

@@ -297,6 +297,36 @@ async def test_support_alerts_reach_a_teams_coordinator_with_a_button(world: Wor
     assert (request.handled_by, request.handled_at) == ("farhana", world.now)
 
 
+async def test_with_teams_not_configured_there_is_no_teams_endpoint_and_nothing_is_stored(
+    tmp_path: Path,
+) -> None:
+    """A Slack-only (or terminal-only) server opens no unauthenticated Teams door: an activity
+    posted to /api/messages gets 404 and stores nothing."""
+    from tests.conftest import table_rows
+
+    connector = FakeTeamsConnector()
+    await connector.start()
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/reflectbot.db")  # type: ignore[call-arg]
+    server = await build_server(settings, console=io.StringIO())
+    await import_programme(server.store, PROGRAMME)
+    runner = web.AppRunner(server.app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        assert "teams" not in server.adapters
+        before = await table_rows(server.store)
+        tanvir = TeamsUser(
+            f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages", connector.service_url, TANVIR_AAD
+        )
+        assert await tanvir.install() == 404
+        assert await tanvir.say("I am Tanvir, store this") == 404
+        assert await table_rows(server.store) == before
+    finally:
+        await runner.cleanup()
+        await server.close()
+        await connector.stop()
+
+
 async def test_with_an_app_id_unauthenticated_activities_are_refused_and_nothing_is_stored(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

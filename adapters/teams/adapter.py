@@ -53,8 +53,8 @@ EXPORT_INTRO = N_("Everything reflectbot keeps about you, as JSON:")
 EXPORT_PART = 16_000
 CHANNEL_REFUSED = "Teams refused the channel post (is the app installed in that team?)"
 DEV_MODE_WARNING = (
-    "Teams: MICROSOFT_APP_ID is not set, so POST /api/messages accepts UNAUTHENTICATED traffic "
-    "(development mode). Never expose this server to the internet in this mode."
+    "Teams: TEAMS_ENABLED is true and MICROSOFT_APP_ID is not set, so POST /api/messages accepts "
+    "UNAUTHENTICATED traffic (development mode). Never expose this server to the internet in this mode."
 )
 
 
