@@ -222,6 +222,9 @@ class Turn:
             now,
         )
         self.language = person.language or programme.language
+        # Read once per turn: the same row objects, which the turn itself updates in place.
+        self._goals: list[LearningGoal] | None = None
+        self._questions_of: dict[int, list[Question]] = {}
 
     @classmethod
     async def begin(cls, engine: Engine, session: AsyncSession, person: Person, now: datetime) -> Turn:
@@ -328,13 +331,15 @@ class Turn:
         return (await self.session.exec(select(Conversation).where(Conversation.key == key))).first()
 
     async def goals(self) -> list[LearningGoal]:
-        rows = await self.session.exec(
-            select(LearningGoal)
-            .join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
-            .where(PersonGoal.person_id == self.person.id)
-            .order_by(col(PersonGoal.position))
-        )
-        return list(rows.all())
+        if self._goals is None:
+            rows = await self.session.exec(
+                select(LearningGoal)
+                .join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
+                .where(PersonGoal.person_id == self.person.id)
+                .order_by(col(PersonGoal.position))
+            )
+            self._goals = list(rows.all())
+        return self._goals
 
     async def _org_name(self, org_id: str | None) -> str:
         org = await self.session.get(Organisation, org_id) if org_id else None
@@ -396,6 +401,7 @@ class Turn:
                 )
             )
         await self.session.flush()
+        self._questions_of.pop(conv.id, None)  # type: ignore[arg-type]
 
     async def _open(self, conv: Conversation) -> None:
         flow = FLOWS[conv.flow]
@@ -407,10 +413,13 @@ class Turn:
         await self.advance(conv)
 
     async def _questions(self, conv: Conversation) -> list[Question]:
-        rows = await self.session.exec(
-            select(Question).where(Question.conversation_id == conv.id).order_by(col(Question.position))
-        )
-        return list(rows.all())
+        assert conv.id is not None
+        if conv.id not in self._questions_of:
+            rows = await self.session.exec(
+                select(Question).where(Question.conversation_id == conv.id).order_by(col(Question.position))
+            )
+            self._questions_of[conv.id] = list(rows.all())
+        return self._questions_of[conv.id]
 
     async def _applies(self, question: Question, conv: Conversation, questions: list[Question]) -> bool:
         spec = FLOWS[conv.flow].question(question.key)

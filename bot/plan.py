@@ -46,15 +46,9 @@ class Directory:
         )
 
     def calendar(self, person: Person) -> WorkCalendar:
-        """The person's time zone, their host organisation's work week and country, the prompt time."""
-        programme = self.programmes[person.programme_id]
         org_id = person.host_organisation_id or person.organisation_id
-        org = self.organisations.get(org_id) if org_id else None
-        return WorkCalendar(
-            timezone=person.timezone or programme.timezone,
-            workdays=tuple(org.workdays.split(",")) if org else ("mon", "tue", "wed", "thu", "fri"),
-            country=org.country if org else None,
-            prompt_time=local_time(programme.prompt_time),
+        return calendar_of(
+            person, self.programmes[person.programme_id], self.organisations.get(org_id) if org_id else None
         )
 
     def plan(self, person: Person) -> list[Planned]:
@@ -89,8 +83,23 @@ def midpoint_date(start: date, end: date) -> date:
     return start + (end - start) / 2
 
 
+def calendar_of(person: Person, programme: Programme, org: Organisation | None) -> WorkCalendar:
+    """The person's time zone, their host organisation's work week and country, the prompt time."""
+    return WorkCalendar(
+        timezone=person.timezone or programme.timezone,
+        workdays=tuple(org.workdays.split(",")) if org else ("mon", "tue", "wed", "thu", "fri"),
+        country=org.country if org else None,
+        prompt_time=local_time(programme.prompt_time),
+    )
+
+
 async def calendar_for(session: AsyncSession, person: Person) -> WorkCalendar:
-    return (await Directory.load(session, person.id)).calendar(person)
+    # session.get answers from the session's identity map when the rows are already loaded.
+    programme = await session.get(Programme, person.programme_id)
+    assert programme is not None
+    org_id = person.host_organisation_id or person.organisation_id
+    org = await session.get(Organisation, org_id) if org_id else None
+    return calendar_of(person, programme, org)
 
 
 async def plan_for(session: AsyncSession, person: Person) -> list[Planned]:

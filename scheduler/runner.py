@@ -1,6 +1,6 @@
-"""APScheduler drives the clock in `reflectbot serve`: the sweeps on an interval, and a loop that,
-as soon as something is stored, takes the replies waiting in the inbox and sends what they wrote
-to the outbox, without waiting for the next sweep."""
+"""APScheduler drives the clock in `reflectbot serve`: the sweeps on an interval and, as soon as
+something is stored, the replies waiting in the inbox are taken and what they wrote to the outbox
+is sent, without waiting for the next sweep."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from scheduler.sweeps import Sweeps
 
 logger = logging.getLogger(__name__)
 
-# The drain loop also wakes this often on its own, for retries whose Retry-After has passed.
+# The work loop also wakes this often on its own, for retries whose Retry-After has passed.
 DRAIN_POLL_SECONDS = 1.0
 # Replies taken between two drains: the first people's next questions go out while the rest of a
 # burst is still being taken.
@@ -26,6 +26,10 @@ REPLIES_PER_DRAIN = 20
 
 
 class Runner:
+    """One task does the work, so a sweep and the taking of replies never run side by side in a
+    process and `stop()` has one thing to cancel and wait for; APScheduler only says when a sweep
+    is due."""
+
     def __init__(
         self,
         sweeps: Sweeps,
@@ -39,7 +43,8 @@ class Runner:
         self.clock = clock
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._wake = asyncio.Event()
-        self._drain_task: asyncio.Task[None] | None = None
+        self._sweep_due = False
+        self._task: asyncio.Task[None] | None = None
 
     def notify(self) -> None:
         """Something was written to the inbox or the outbox: take it and send it now."""
@@ -49,7 +54,7 @@ class Runner:
         # The job only says "sweep now"; what is due comes from storage, so a missed run
         # (grace time passed, process down) is simply caught up by the next one.
         self.scheduler.add_job(
-            self._sweep,
+            self._ask_for_sweep,
             IntervalTrigger(seconds=self.interval_seconds),
             id="sweeps",
             next_run_time=datetime.now(UTC),
@@ -58,30 +63,33 @@ class Runner:
             misfire_grace_time=None,
         )
         self.scheduler.start()
-        self._drain_task = asyncio.create_task(self._drain_loop(), name="outbox-drain")
+        self._task = asyncio.create_task(self._work(), name="reflectbot-work")
 
     async def stop(self) -> None:
         self.scheduler.shutdown(wait=False)
-        if self._drain_task is not None:
-            self._drain_task.cancel()
+        if self._task is not None:
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._drain_task
+                await self._task
+            self._task = None
 
-    async def _sweep(self) -> None:
-        try:
-            await self.sweeps.run_all(self.clock(), pause=self.lulls.wait)
-        except Exception:
-            logger.exception("sweep failed; the next one retries")
+    async def _ask_for_sweep(self) -> None:
+        self._sweep_due = True
+        self._wake.set()
 
-    async def _drain_loop(self) -> None:
+    async def _work(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=DRAIN_POLL_SECONDS)
             self._wake.clear()
             try:
-                await self.take_and_send()
+                if self._sweep_due:
+                    self._sweep_due = False
+                    await self.sweeps.run_all(self.clock(), pause=self.lulls.wait)
+                else:
+                    await self.take_and_send()
             except Exception:
-                logger.exception("taking replies or draining the outbox failed; retrying")
+                logger.exception("a sweep, taking replies or draining the outbox failed; retrying")
                 await asyncio.sleep(DRAIN_POLL_SECONDS)
 
     async def take_and_send(self) -> None:

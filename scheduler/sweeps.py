@@ -123,8 +123,7 @@ class Sweeps:
         report = SweepReport()
         # Replies kept but not yet taken (the process stopped before it got to them) come first.
         report.replies = await self.engine.take_waiting(now, pause=pause)
-        async with self.store.session() as session:
-            await inbox.prune(session, now - INBOX_KEEPS)
+        await inbox.prune(self.store, now - INBOX_KEEPS)
         async with self.store.reading() as session:
             snap = await Snapshot.load(session, now)
 

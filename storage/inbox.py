@@ -111,9 +111,10 @@ async def mark_failed(session: AsyncSession, row_id: int, error: str) -> str:
     return row.status
 
 
-async def prune(session: AsyncSession, before: datetime) -> int:
+async def prune(store: Store, before: datetime) -> int:
     """Forget the ids of replies taken before `before`: platforms retry within minutes, not days."""
-    result = await session.exec(  # type: ignore[call-overload]
-        delete(InboundEvent).where(col(InboundEvent.status) == "done", col(InboundEvent.received_at) < before)
-    )
+    async with store.one_statement() as connection:
+        result = await connection.execute(
+            delete(InboundEvent).where(col(InboundEvent.status) == "done", col(InboundEvent.received_at) < before)
+        )
     return int(result.rowcount or 0)
