@@ -52,7 +52,7 @@ async def counts(store: Any) -> dict[str, int]:
 
     from storage.models import InboundEvent, OutboxMessage
 
-    async with store.session() as session:
+    async with store.reading() as session:
         inbox = dict(
             (await session.exec(select(InboundEvent.status, func.count()).group_by(InboundEvent.status))).all()  # type: ignore[arg-type]
         )

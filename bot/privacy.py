@@ -36,7 +36,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 async def export_person(store: Store, person_id: str) -> dict[str, Any]:
-    async with store.session() as session:
+    async with store.reading() as session:
         person = await session.get(Person, person_id)
         if person is None:
             raise UnknownPerson(person_id)

@@ -111,7 +111,7 @@ async def build_server(
 def _healthz(server: Server) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def healthz(_request: web.Request) -> web.Response:
         try:
-            async with server.store.session() as session:
+            async with server.store.reading() as session:
                 await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
                 counts = dict(
                     (

@@ -23,6 +23,10 @@ DRAIN_POLL_SECONDS = 1.0
 # Replies taken between two drains: the first people's next questions go out while the rest of a
 # burst is still being taken.
 REPLIES_PER_DRAIN = 20
+# A pause between those rounds while a backlog is worked through. SQLite's busy handler is not a
+# queue: another process waiting for the write lock (a `reflectbot tick` from cron, a chat)
+# polls for it and would keep missing the moment between two of our transactions.
+BREATHER_SECONDS = 0.02
 
 
 class Runner:
@@ -99,3 +103,4 @@ class Runner:
             await deliverer.drain(self.clock())
             if taken < REPLIES_PER_DRAIN:
                 return
+            await asyncio.sleep(BREATHER_SECONDS)
