@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Insert, bindparam, delete, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Store
@@ -80,11 +80,6 @@ async def keep(
 async def oldest_waiting(session: AsyncSession) -> InboundEvent | None:
     query = select(InboundEvent).where(InboundEvent.status == "pending").order_by(col(InboundEvent.id)).limit(1)
     return (await session.exec(query)).first()
-
-
-async def waiting(session: AsyncSession) -> int:
-    query = select(func.count()).select_from(InboundEvent).where(InboundEvent.status == "pending")
-    return int((await session.exec(query)).one())
 
 
 async def mark_taken(session: AsyncSession, row_id: int, now: datetime) -> bool:

@@ -3,12 +3,14 @@ posted to /api/messages as Teams posts them, and a fake Bot Framework connector 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -19,7 +21,7 @@ from reflectbot.server import build_server
 from reflectbot.settings import Settings
 from storage.importer import import_programme
 from storage.models import OutboxMessage, SupportRequest
-from tests.conftest import PROGRAMME
+from tests.conftest import PROGRAMME, table_rows
 from tests.fakes.teams_connector import (
     FARHANA_AAD,
     SOKHA_AAD,
@@ -211,7 +213,6 @@ async def test_a_refused_conversation_marks_the_person_unreachable_until_the_app
 async def test_someone_the_programme_does_not_know_gets_a_polite_answer_and_nothing_is_stored(
     world: World,
 ) -> None:
-    from tests.conftest import table_rows
 
     before = await table_rows(world.server.store)
     stranger = world.user("0f0f0f0f-1111-4222-8333-444455556666", "Someone Else")
@@ -297,72 +298,64 @@ async def test_support_alerts_reach_a_teams_coordinator_with_a_button(world: Wor
     assert (request.handled_by, request.handled_at) == ("farhana", world.now)
 
 
+@contextlib.asynccontextmanager
+async def served(tmp_path: Path, **settings: Any) -> AsyncIterator[tuple[Any, TeamsUser, FakeTeamsConnector]]:
+    """`reflectbot serve` with these settings on 127.0.0.1, the fixture programme imported, and
+    Tanvir's Teams client pointed at its /api/messages."""
+    connector = FakeTeamsConnector()
+    await connector.start()
+    server = await build_server(
+        Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=f"sqlite:///{tmp_path}/reflectbot.db",
+            teams_service_url=connector.service_url,
+            **settings,
+        ),
+        console=io.StringIO(),
+    )
+    await import_programme(server.store, PROGRAMME)
+    runner = web.AppRunner(server.app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
+        yield server, TeamsUser(url, connector.service_url, TANVIR_AAD), connector
+    finally:
+        await runner.cleanup()
+        await server.close()
+        await connector.stop()
+
+
 async def test_with_teams_not_configured_there_is_no_teams_endpoint_and_nothing_is_stored(
     tmp_path: Path,
 ) -> None:
     """A Slack-only (or terminal-only) server opens no unauthenticated Teams door: an activity
     posted to /api/messages gets 404 and stores nothing."""
-    from tests.conftest import table_rows
-
-    connector = FakeTeamsConnector()
-    await connector.start()
-    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/reflectbot.db")  # type: ignore[call-arg]
-    server = await build_server(settings, console=io.StringIO())
-    await import_programme(server.store, PROGRAMME)
-    runner = web.AppRunner(server.app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
+    async with served(tmp_path) as (server, tanvir, _connector):
         assert "teams" not in server.adapters
         before = await table_rows(server.store)
-        tanvir = TeamsUser(
-            f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages", connector.service_url, TANVIR_AAD
-        )
         assert await tanvir.install() == 404
         assert await tanvir.say("I am Tanvir, store this") == 404
         assert await table_rows(server.store) == before
-    finally:
-        await runner.cleanup()
-        await server.close()
-        await connector.stop()
 
 
 async def test_with_an_app_id_unauthenticated_activities_are_refused_and_nothing_is_stored(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tests.conftest import table_rows
-
-    connector = FakeTeamsConnector()
-    await connector.start()
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite:///{tmp_path}/reflectbot.db",
-        microsoft_app_id="0b5c6a2e-9d41-4f7a-8e3b-1c2d3e4f5a6b",
-        microsoft_app_password="not-a-real-secret",
-        teams_service_url=connector.service_url,
-    )
-    server = await build_server(settings, console=io.StringIO())
-    await import_programme(server.store, PROGRAMME)
-    runner = web.AppRunner(server.app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
+    app = {
+        "microsoft_app_id": "0b5c6a2e-9d41-4f7a-8e3b-1c2d3e4f5a6b",
+        "microsoft_app_password": "not-a-real-secret",
+    }
+    async with served(tmp_path, **app) as (server, tanvir, connector):
         with caplog.at_level(logging.WARNING):
             await server.adapters["teams"].start()
         assert "UNAUTHENTICATED" not in caplog.text
         before = await table_rows(server.store)
-        tanvir = TeamsUser(
-            f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages", connector.service_url, TANVIR_AAD
-        )
         assert await tanvir.install() == 401
         assert await tanvir.say("hello") == 401
         assert await tanvir.say("hello", **{}) == 401
         assert await table_rows(server.store) == before
         assert connector.requests == []
-    finally:
-        await runner.cleanup()
-        await server.close()
-        await connector.stop()
 
 
 async def test_without_an_app_id_the_server_says_loudly_that_it_accepts_anyone(
@@ -405,7 +398,6 @@ async def test_a_post_to_a_teams_channel_is_a_new_thread_in_that_channel(world: 
 async def test_what_is_not_an_activity_is_refused_and_stores_nothing(world: World) -> None:
     import aiohttp
 
-    from tests.conftest import table_rows
 
     before = await table_rows(world.server.store)
     async with aiohttp.ClientSession() as session:
