@@ -3,6 +3,7 @@ HTTP response."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import statistics
 import time
@@ -86,3 +87,14 @@ def rounds(run: Callable[[], Awaitable[float]], times: int) -> None:
     results = [asyncio.run(run()) for _ in range(times)]
     if times > 1:
         print(f"median of {times} rounds: {statistics.median(results):.0f} events/s")
+
+
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options every bench takes: how many requests, how many at a time, for how many
+    people, and how many rounds."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--in-flight", type=int, default=50)
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=1, help="run this many times; prints the median")
+    return parser

@@ -13,7 +13,6 @@ hidden. Compare with bench/slack_floor.py (a bare slack-bolt app that only store
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -196,11 +195,7 @@ async def main(events: int, in_flight: int, people: int, drain: bool = True) -> 
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--in-flight", type=int, default=50)
-    parser.add_argument("--people", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=1, help="run this many times; prints the median")
+    parser = load.arguments(__doc__)
     parser.add_argument(
         "--no-drain", action="store_true", help="do not run the server's loop (replies kept, not taken)"
     )

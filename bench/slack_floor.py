@@ -9,7 +9,6 @@ trips, as reflectbot keeps a reply in its inbox.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -84,11 +83,7 @@ async def main(events: int, in_flight: int, people: int, one_statement: bool = F
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--in-flight", type=int, default=50)
-    parser.add_argument("--people", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=1, help="run this many times; prints the median")
+    parser = load.arguments(__doc__)
     parser.add_argument(
         "--one-statement",
         action="store_true",

@@ -15,8 +15,6 @@ botbuilder's CloudAdapter in development mode) runs in this process on 127.0.0.1
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 import tempfile
 import time
@@ -67,7 +65,7 @@ async def fire(
 percentiles = load.percentiles
 
 
-async def main(events: int, in_flight: int, people: int) -> None:
+async def main(events: int, in_flight: int, people: int) -> float:
     from sqlmodel import select
 
     from bot.plan import plan_for
@@ -142,12 +140,9 @@ async def main(events: int, in_flight: int, people: int) -> None:
         f"  stored events: {after['kept']}; outbox pending at the end: {after['outbox']}; "
         f"connector calls meanwhile: {len(fake.requests) - before}"
     )
+    return events / seconds
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--in-flight", type=int, default=50)
-    parser.add_argument("--people", type=int, default=200)
-    args = parser.parse_args()
-    asyncio.run(main(args.events, args.in_flight, args.people))
+    args = load.arguments(__doc__).parse_args()
+    load.rounds(lambda: main(args.events, args.in_flight, args.people), args.rounds)
