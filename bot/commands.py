@@ -310,7 +310,6 @@ async def send_support_request(turn: Turn, text: str, conv: Conversation | None)
                 id=request.id,
             ),
             actions=(handled_button(request.id, turn.engine.translator.gettext(language, MARK_HANDLED)),),  # type: ignore[arg-type]
-            extra={"support_request_id": request.id, "about": turn.person.id},
         )
         await turn.send(alert, f"support:{request.id}:{coordinator.id}")
     if coordinators:

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.messages import Delivery, Outgoing
 from bot.plan import calendar_for
-from bot.ports import DeliveryError, Sender
+from bot.ports import DeliveryError, Sender, Unsupported
 from storage.db import Store
 from storage.models import ChatIdentity, OutboxMessage, Person
 from storage.outbox import claim, due
@@ -146,6 +146,8 @@ class Deliverer:
         error: DeliveryError | None = None
         if delivery is None:
             error = DeliveryError("no platform configured reaches this person", permanent=True)
+        elif payload.op not in self.senders[delivery.platform].supports:
+            error = Unsupported(delivery.platform, payload.op)
         else:
             try:
                 message_id = await self.senders[delivery.platform].send(delivery, payload)
@@ -166,6 +168,9 @@ class Deliverer:
                     message_id,
                 )
                 result.sent += 1
+            elif isinstance(error, Unsupported):
+                # Nothing went wrong: the platform has no such thing (a home view in Teams).
+                stored.status, stored.last_error = "skipped", error.reason
             elif error.permanent or stored.attempts >= MAX_ATTEMPTS:
                 stored.status, stored.last_error = "failed", error.reason
                 result.failed += 1

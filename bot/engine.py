@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows import FLOWS, SCALE_CHOICES, FlowSpec, QuestionSpec
 from bot.i18n import N_, Translator, format_day, format_moment
-from bot.messages import Choice, Incoming, Outgoing
+from bot.messages import Choice, Incoming, Op, Outgoing
 from bot.plan import Planned, calendar_for, midpoint_date, plan_for
 from bot.replies import NotAnAnswer, Parsed, parse_answer
 from storage import inbox
@@ -138,18 +138,20 @@ class Engine:
                     return True
                 turn = await Turn.begin(self, session, person, received_at)
                 await turn.take(incoming)
-                if incoming.receipt:
-                    await turn.send(
-                        Outgoing(
-                            person_id=person.id,
-                            text="",
-                            language=turn.language,
-                            question_id=incoming.question_id,
-                            always=True,
-                            extra=incoming.receipt,
-                        ),
-                        f"receipt:{incoming.platform}:{event_id}",
-                    )
+                if incoming.show_answer:
+                    for question_id in dict.fromkeys(turn.answered):
+                        await turn.send(
+                            Outgoing(
+                                person_id=person.id,
+                                text="",
+                                language=turn.language,
+                                question_id=question_id,
+                                always=True,
+                                op=Op.SHOW_ANSWER,
+                                shown_in=incoming.message_id if question_id == incoming.question_id else None,
+                            ),
+                            f"show-answer:{incoming.platform}:{event_id}:{question_id}",
+                        )
                 return True
         except Exception as exc:
             if row_id is None:
@@ -225,6 +227,8 @@ class Turn:
         # Read once per turn: the same row objects, which the turn itself updates in place.
         self._goals: list[LearningGoal] | None = None
         self._questions_of: dict[int, list[Question]] = {}
+        # Questions this turn stored an answer to, in order: the platform may show each one.
+        self.answered: list[int] = []
 
     @classmethod
     async def begin(cls, engine: Engine, session: AsyncSession, person: Person, now: datetime) -> Turn:
@@ -693,6 +697,8 @@ class Turn:
             answer.values = list(parsed.values) if parsed.values else None
         question.status = "answered"
         self.session.add_all([answer, question])
+        assert question.id is not None
+        self.answered.append(question.id)
         logger.info("answer stored: person %s question %s (%s)", self.person.id, question.id, question.key)
         spec = FLOWS[conv.flow].question(question.key)
         if spec.records:

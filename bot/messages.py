@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
 from typing import Any, Literal
 
 QuestionKind = Literal["text", "single", "multi", "scale", "info"]
@@ -21,6 +22,22 @@ class Action:
 
     id: str
     label: str
+
+
+class Op(StrEnum):
+    """What an outgoing message asks of the platform. Each sender declares the ones it can do
+    (`bot.ports.Sender.supports`); the outbox never hands a sender one it cannot."""
+
+    # A new message in the person's chat, or a post in a channel: prompts, notices, alerts,
+    # digests, panel packs.
+    MESSAGE = "message"
+    # Update the message that asked `question_id` (the one `shown_in` names, else the latest that
+    # asked it) so that it shows the answer now recorded.
+    SHOW_ANSWER = "show-answer"
+    # Refresh the person's home view (Slack's App Home) from storage.
+    PUBLISH_HOME = "publish-home"
+    # The person's own data, read from storage when it is sent, with `text` as its introduction.
+    DELIVER_EXPORT = "deliver-export"
 
 
 @dataclass(frozen=True)
@@ -48,7 +65,12 @@ class Outgoing:
     actions: tuple[Action, ...] = ()
     # Replies to a person's own command go out even while they are paused.
     always: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    op: Op = Op.MESSAGE
+    # Digests and panel packs: the same text as Markdown, with what people wrote escaped, for
+    # platforms that format it.
+    markdown: str | None = None
+    # SHOW_ANSWER: the platform's id of the message to update (None: the latest that asked it).
+    shown_in: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -56,6 +78,7 @@ class Outgoing:
         data["actions"] = [asdict(a) for a in self.actions]
         data["goals"] = list(self.goals)
         data["progress"] = list(self.progress) if self.progress else None
+        data["op"] = self.op.value
         return data
 
     @classmethod
@@ -65,6 +88,8 @@ class Outgoing:
         data["actions"] = tuple(Action(**a) for a in data.get("actions") or ())
         data["goals"] = tuple(data.get("goals") or ())
         data["progress"] = tuple(data["progress"]) if data.get("progress") else None
+        data["op"] = Op(data.get("op") or Op.MESSAGE)
+        data.pop("extra", None)  # rows written before operations were typed
         return cls(**data)
 
 
@@ -82,9 +107,12 @@ class Incoming:
     # True when the platform marks the text as a command (Slack's /reflect); then
     # `support I am unwell` is a command with words, not an answer that starts with "support".
     is_command: bool = False
-    # What the platform wants done once the reply is taken (Slack: update the clicked message to
-    # show the recorded answer). It goes to the outbox as an `Outgoing.extra`, after the answer.
-    receipt: dict[str, Any] | None = None
+    # Whether the platform shows a recorded answer in the message that asked the question (a card
+    # or a clicked message updated in place). Then, once the reply is taken, an `Op.SHOW_ANSWER`
+    # for each question it answered goes to the outbox after the answer.
+    show_answer: bool = False
+    # The platform's id of the message the click or form came from, when it says.
+    message_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         # By hand rather than asdict(): this runs inside every platform request.

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.messages import Delivery, Outgoing
+from bot.messages import Delivery, Op, Outgoing
 
 
 class Sender(Protocol):
-    """Delivers one neutral message on one platform; returns the platform's message id."""
+    """Delivers one neutral message on one platform; returns the platform's message id.
+
+    `supports` names the operations it can carry out; the outbox hands it no other (an operation
+    a platform has no use for, such as a home view on the terminal, is set aside as
+    `Unsupported`, not sent)."""
 
     platform: str
+    supports: frozenset[Op]
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str: ...
 
@@ -29,3 +34,12 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
         self.permanent = permanent
         self.attempted = attempted
+
+
+class Unsupported(DeliveryError):
+    """The person's platform has no such operation (e.g. a home view in Teams)."""
+
+    def __init__(self, platform: str, op: Op) -> None:
+        super().__init__(f"{platform} does not support {op.value}", permanent=True)
+        self.platform = platform
+        self.op = op

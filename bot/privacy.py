@@ -144,7 +144,7 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
                     ),
                     col(OutboxMessage.status) == "sent",
                 )
-                .values(payload={"person_id": "", "text": "", "extra": {"redacted": True}}),
+                .values(payload={"person_id": "", "text": ""}),
             ),
             ("chat_identities", delete(ChatIdentity).where(col(ChatIdentity.person_id) == person_id)),
             # Replies still waiting to be taken hold their words.

@@ -91,7 +91,6 @@ async def mark_handled(turn: Turn, raw_id: str) -> None:
                 id=request.id,
                 name=requester.name,
             ),
-            extra={"support_request_id": request.id, "about": requester.id},
         )
         await turn.send(notice, f"support-handled:{request.id}:{other.id}")
 

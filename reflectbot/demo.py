@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from bot.delivery import Deliverer
 from bot.engine import Engine
-from bot.messages import Delivery, Incoming, Outgoing
+from bot.messages import Delivery, Incoming, Op, Outgoing
 from bot.plan import Directory
 from scheduler.sweeps import Sweeps
 from storage.db import Store
@@ -75,6 +75,7 @@ class TimelineSender:
     """Delivers to the terminal as one dated line per message."""
 
     platform = "console"
+    supports = frozenset({Op.MESSAGE})
 
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.messages import Delivery, Outgoing
+from bot.messages import Delivery, Op, Outgoing
 
 
 @dataclass
@@ -18,6 +18,7 @@ class RecordingSender:
     """An adapter that records what it was asked to send, as a platform would receive it."""
 
     platform: str = "console"
+    supports: frozenset[Op] = frozenset({Op.MESSAGE})
     sent: list[tuple[Delivery, Outgoing]] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.delivery import Deliverer
 from bot.i18n import Translator
-from bot.messages import Delivery, Outgoing
+from bot.messages import Delivery, Op, Outgoing
 from bot.plan import plan_for
 from bot.ports import DeliveryError
 from bot.reports.digest import (
@@ -92,6 +92,7 @@ class TeamsRefuses:
     """A Teams sender for someone who has not installed the app: the connector refuses for good."""
 
     platform = "teams"
+    supports = frozenset({Op.MESSAGE})
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
         raise DeliveryError("teams: the bot is not installed for this user (403)", permanent=True)
@@ -192,7 +193,7 @@ async def test_digest_in_norwegian_and_bengali_uses_their_catalogues(
     assert "Ukentlig oversikt for Ingrid Solberg" in ingrid.text
     assert "Svarprosent" in ingrid.text and "Åpne forespørsler om støtte" in ingrid.text
     assert "Response rate" not in ingrid.text and "Open support requests" not in ingrid.text
-    assert "## Høydepunkter" in ingrid.extra["markdown"]
+    assert "## Høydepunkter" in (ingrid.markdown or "")
 
     farhana = await digest_message(t.engine.store, "farhana", NOW + timedelta(hours=1), translator)
     assert farhana.language == "bn"

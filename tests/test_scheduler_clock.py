@@ -21,7 +21,7 @@ from sqlmodel import col, select
 
 from bot.delivery import Deliverer
 from bot.engine import Engine
-from bot.messages import Delivery, Incoming, Outgoing
+from bot.messages import Delivery, Incoming, Op, Outgoing
 from scheduler.sweeps import Sweeps
 from storage.db import Store
 from storage.importer import import_programme
@@ -79,6 +79,7 @@ class ClockSender:
     now: datetime = FIRST
     sent: list[Sent] = field(default_factory=list)
     platform: str = "console"
+    supports: frozenset[Op] = frozenset({Op.MESSAGE})
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
         self.sent.append(Sent(self.now, message))

@@ -61,7 +61,8 @@ def test_a_button_answers_the_question_it_belongs_to() -> None:
         values=("4",),
         event_id="action:U0RINA0001:1806400750.123456",
         # Once taken, the message that was clicked is updated to show the answer.
-        receipt={"slack": {"op": "update", "message": "D0RINA0001:1806400700.000100"}},
+        show_answer=True,
+        message_id="D0RINA0001:1806400700.000100",
     )
     assert read.message == "D0RINA0001:1806400700.000100"
 
@@ -94,7 +95,8 @@ def test_a_form_submission_answers_its_question_with_the_whole_text() -> None:
         text="The savings group meets every Friday after prayers.\nEach member keeps a passbook.",
         question_id=41,
         event_id="view:V0FORM00001:1806400780.Xa1b2c3d",
-        receipt={"slack": {"op": "update", "message": "D0RINA0001:1806400720.000100"}},
+        show_answer=True,
+        message_id="D0RINA0001:1806400720.000100",
     )
     assert read.message == "D0RINA0001:1806400720.000100"
 

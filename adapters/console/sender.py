@@ -6,11 +6,12 @@ import itertools
 from typing import TextIO
 
 from adapters.console.translate import to_text
-from bot.messages import Delivery, Outgoing
+from bot.messages import Delivery, Op, Outgoing
 
 
 class ConsoleSender:
     platform = "console"
+    supports = frozenset({Op.MESSAGE})
 
     def __init__(self, stream: TextIO, show_recipient: bool = False) -> None:
         self.stream = stream

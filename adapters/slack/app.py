@@ -32,7 +32,7 @@ from adapters.slack.sender import ChannelPacer, SlackSender
 from adapters.slack.translate import COMMAND, FORM_CALLBACK, PLATFORM, PREFIX, FromSlack, translate
 from bot.engine import UNKNOWN_PERSON, Engine, find_person
 from bot.flows import FLOWS
-from bot.messages import Delivery, Outgoing
+from bot.messages import Delivery, Op, Outgoing
 from storage.models import Conversation, LearningGoal, Programme, Question
 from storage.outbox import enqueue
 
@@ -44,6 +44,7 @@ EVENTS_PATH = "/slack/events"
 
 class SlackAdapter:
     platform = PLATFORM
+    supports = SlackSender.supports
 
     def __init__(
         self,
@@ -138,7 +139,7 @@ class SlackAdapter:
         if read is None:
             return
         if read.kind == "home":
-            if not await self._queue(read.user_id, "home", f"slack-home:{read.event_id or uuid.uuid4()}"):
+            if not await self._queue(read.user_id, Op.PUBLISH_HOME, f"slack-home:{read.event_id or uuid.uuid4()}"):
                 await client.views_publish(user_id=read.user_id, view=self._stranger_home())
             return
         replies = await self._take(read)
@@ -176,7 +177,7 @@ class SlackAdapter:
         t = partial(self.translator.gettext, language)
         if read.kind == "export":
             await self._queue(
-                read.user_id, "export", f"slack-export:{read.event_id}", text=t(texts.EXPORT_READY)
+                read.user_id, Op.DELIVER_EXPORT, f"slack-export:{read.event_id}", text=t(texts.EXPORT_READY)
             )
         else:
             await self._take(read)
@@ -208,7 +209,7 @@ class SlackAdapter:
     async def _queue(
         self,
         user_id: str,
-        op: str,
+        op: Op,
         key: str,
         text: str = "",
     ) -> bool:
@@ -224,7 +225,7 @@ class SlackAdapter:
                 text=text,
                 language=person.language or (programme.language if programme else "en"),
                 always=True,
-                extra={"slack": {"op": op}},
+                op=op,
             )
             await enqueue(session, key=key, person_id=person.id, payload=out.to_json(), now=self.clock())
         self.on_stored()

@@ -26,7 +26,7 @@ from adapters.slack.blocks import answered_blocks, escape, fallback, message_blo
 from adapters.slack.home import home_view
 from adapters.slack.translate import PLATFORM, message_id
 from bot.i18n import Translator
-from bot.messages import Delivery, Outgoing
+from bot.messages import Delivery, Op, Outgoing
 from bot.ports import DeliveryError
 from bot.privacy import UnknownPerson, export_person
 from storage.db import Store
@@ -112,7 +112,12 @@ def delivery_error(exc: SlackApiError) -> DeliveryError:
 
 
 # The Web API method each kind of send is limited by.
-OPERATIONS = {"home": "views.publish", "update": "chat.update", "export": "files.upload"}
+METHODS = {
+    Op.MESSAGE: "chat.postMessage",
+    Op.PUBLISH_HOME: "views.publish",
+    Op.SHOW_ANSWER: "chat.update",
+    Op.DELIVER_EXPORT: "files.upload",
+}
 
 
 def is_user(address: str) -> bool:
@@ -121,6 +126,7 @@ def is_user(address: str) -> bool:
 
 class SlackSender:
     platform = PLATFORM
+    supports = frozenset(METHODS)
 
     def __init__(
         self,
@@ -143,8 +149,8 @@ class SlackSender:
         return partial(self.translator.gettext, language)
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
-        op = (message.extra.get("slack") or {}).get("op")
-        method = OPERATIONS.get(op or "", "chat.postMessage")
+        op = message.op
+        method = METHODS[op]
         until = self._limited_until.get(method)
         if until is not None:
             wait = (until - self.clock()).total_seconds()
@@ -152,18 +158,18 @@ class SlackSender:
                 raise DeliveryError("ratelimited", retry_after=wait, attempted=False)
             del self._limited_until[method]
         try:
-            if op == "home":
+            if op is Op.PUBLISH_HOME:
                 return await self._publish_home(delivery, message)
-            if op == "update":
+            if op is Op.SHOW_ANSWER:
                 return await self._show_answer(message)
-            if op == "export":
+            if op is Op.DELIVER_EXPORT:
                 return await self._export(delivery, message)
             return await self._post(delivery, message)
         except SlackApiError as exc:
             error = delivery_error(exc)
             if error.retry_after is not None:
                 self._limited_until[method] = self.clock() + timedelta(seconds=error.retry_after)
-            logger.info("slack %s to %s refused: %s", op or "message", delivery.address, error.reason)
+            logger.info("slack %s to %s refused: %s", op.value, delivery.address, error.reason)
             raise error from exc
         except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
             raise DeliveryError(type(exc).__name__) from exc
@@ -214,7 +220,9 @@ class SlackSender:
     # -- Slack-only operations the adapter puts in the outbox -------------------------------
     async def _show_answer(self, message: Outgoing) -> str:
         """Update the question's message to show the answer now stored for it."""
-        target = str(message.extra["slack"]["message"])
+        if message.shown_in is None:
+            return ""  # Slack shows answers only on the message that was clicked
+        target = message.shown_in
         async with self.store.session() as session:
             original = (
                 await session.exec(

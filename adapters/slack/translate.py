@@ -160,14 +160,15 @@ def block_actions(body: dict[str, Any]) -> FromSlack | None:
     else:
         return None  # e.g. ticking a checkbox: only the submit button answers
     incoming = Incoming(
-        PLATFORM, user, question_id=int(argument), values=values, event_id=event_id, receipt=receipt(message)
+        PLATFORM,
+        user,
+        question_id=int(argument),
+        values=values,
+        event_id=event_id,
+        show_answer=message is not None,
+        message_id=message,
     )
     return FromSlack("reply", user, incoming=incoming, message=message, channel=channel)
-
-
-def receipt(message: str | None) -> dict[str, Any] | None:
-    """Once the answer is taken, the message it was given on is updated to show it."""
-    return {"slack": {"op": "update", "message": message}} if message else None
 
 
 def form_metadata(question_id: int, message: str | None) -> str:
@@ -193,7 +194,9 @@ def view_submission(body: dict[str, Any]) -> FromSlack | None:
         text=text or "",
         question_id=int(meta["q"]),
         event_id=event_id,
-        receipt=receipt(meta.get("m")),
+        # Once the answer is taken, the message the form was opened from is updated to show it.
+        show_answer=meta.get("m") is not None,
+        message_id=meta.get("m"),
     )
     return FromSlack("reply", user, incoming=incoming, message=meta.get("m"))
 

@@ -40,7 +40,7 @@ from adapters.teams.translate import ExportRequested, Installed, Said, Uninstall
 from bot.commands import parse_command
 from bot.engine import Engine
 from bot.i18n import N_
-from bot.messages import Delivery, Incoming, Outgoing
+from bot.messages import Delivery, Incoming, Op, Outgoing
 from bot.ports import DeliveryError
 from bot.privacy import UnknownPerson, export_person
 
@@ -94,6 +94,7 @@ def _status(exc: HttpOperationError) -> tuple[int, float | None]:
 
 class TeamsAdapter:
     platform = "teams"
+    supports = frozenset({Op.MESSAGE})
 
     def __init__(
         self,
@@ -292,7 +293,7 @@ class TeamsAdapter:
         if message.kind in ("digest", "panel-pack"):
             # The Markdown version escapes what people wrote; the plain text would let a `*` or
             # `_` in someone's answer turn into formatting.
-            markdown = message.extra.get("markdown", message.text)
+            markdown = message.markdown or message.text
             return Activity(type=ActivityTypes.message, text=markdown, text_format="markdown")
         # What people wrote (quoted in alerts) is shown as written, never as markup.
         return Activity(

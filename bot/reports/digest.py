@@ -613,5 +613,5 @@ async def digest_message(
         kind="digest",
         language=digest.language,
         text=render_text(digest, translator),
-        extra={"markdown": render_markdown(digest, translator), "digest_for": coordinator_id},
+        markdown=render_markdown(digest, translator),
     )

@@ -332,6 +332,6 @@ async def panel_pack_messages(
         kind="panel-pack",
         language=language,
         text=render_text(pack, translator, language),
-        extra={"panel_id": panel_id, "markdown": render_markdown(pack, translator, language)},
+        markdown=render_markdown(pack, translator, language),
     )
     return [(channel, message) for channel in channels(panel)]
