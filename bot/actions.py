@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.i18n import N_
+from bot.messages import Op, Outgoing
 
 if TYPE_CHECKING:
     from bot.engine import Turn
@@ -30,3 +31,15 @@ async def run_action(turn: Turn, action_id: str) -> None:
         await turn.say(N_("That button no longer does anything."))
         return
     await handler(turn, argument)
+
+
+# The person opened their home view (Slack's App Home): it is published afresh from storage.
+HOME_OPENED = "home-opened"
+
+
+@action(HOME_OPENED)
+async def _home_opened(turn: Turn, _argument: str) -> None:
+    home = Outgoing(
+        person_id=turn.person.id, text="", language=turn.language, always=True, op=Op.PUBLISH_HOME
+    )
+    await turn.send(home, f"home:{turn.person.id}:{turn.now.isoformat()}")

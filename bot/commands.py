@@ -19,7 +19,7 @@ from bot.calendar import WorkCalendar
 from bot.engine import Turn, coordinators_of, record_support
 from bot.flows import CONSENT_CHOICES, FLOWS
 from bot.i18n import N_, format_day, format_moment
-from bot.messages import Outgoing
+from bot.messages import Op, Outgoing
 from bot.plan import calendar_for
 from bot.support import MARK_HANDLED, handled_button, handled_command
 from storage.models import (
@@ -46,6 +46,7 @@ WORDS = (
     "consent",
     "handled",
     "share",
+    "export",
 )
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _SHAPES = {
@@ -320,6 +321,22 @@ async def send_support_request(turn: Turn, text: str, conv: Conversation | None)
         await turn.say(N_("I could not find a coordinator for you. Please contact your programme directly."))
 
 
+EXPORT_INTRO = N_("Everything reflectbot keeps about you, as JSON:")
+
+
+async def _export(turn: Turn, _c: Command) -> None:
+    """The person's own data, in their own chat. It is read when it is sent, so that it holds
+    everything up to that moment, and never stored on the way."""
+    export = Outgoing(
+        person_id=turn.person.id,
+        text=turn.t(EXPORT_INTRO),
+        language=turn.language,
+        always=True,
+        op=Op.DELIVER_EXPORT,
+    )
+    await turn.send(export, f"export:{turn.person.id}:{uuid.uuid4()}")
+
+
 async def _answered(turn: Turn) -> list[tuple[Question, Answer]]:
     conv = await turn.open_conversation()
     if conv is None:
@@ -410,4 +427,5 @@ _HANDLERS = {
     "consent": _consent,
     "handled": handled_command,
     "share": _share,
+    "export": _export,
 }
