@@ -79,13 +79,21 @@ async def fire(url: str, users: list[str], events: int, in_flight: int) -> tuple
     return await load.fire(events, in_flight, post)
 
 
-def report(name: str, events: int, seconds: float, latencies: list[float], failures: int) -> float:
-    p50, p99 = load.percentiles(latencies)
+def report(
+    name: str,
+    events: int,
+    seconds: float,
+    latencies: list[float],
+    failures: int,
+    settled: float | None = None,
+    unsettled: int = 0,
+) -> load.Result:
+    result = load.result(events, seconds, latencies, failures, settled, unsettled)
     print(
-        f"{name}: {events} events in {seconds:.2f} s = {events / seconds:.0f} events/s; "
-        f"time to response p50 {p50:.1f} ms, p99 {p99:.1f} ms; non-200: {failures}"
+        f"{name}: {events} events in {seconds:.2f} s = {result.per_second:.0f} events/s; "
+        f"time to response p50 {result.p50:.1f} ms, p99 {result.p99:.1f} ms; non-200: {failures}"
     )
-    return events / seconds
+    return result
 
 
 def programme_file(directory: Path, people: int) -> tuple[Path, list[str]]:
@@ -122,7 +130,7 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}/slack/events"
 
 
-async def main(events: int, in_flight: int, people: int, drain: bool = True) -> float:
+async def main(events: int, in_flight: int, people: int, drain: bool = True) -> load.Result:
     from sqlmodel import select
 
     from bot.plan import plan_for
@@ -141,7 +149,7 @@ async def main(events: int, in_flight: int, people: int, drain: bool = True) -> 
     await import_programme(store, path)
     await store.close()
 
-    rate: list[float] = []
+    results: list[load.Result] = []
 
     async def run(fake: FakeSlack) -> None:
         settings = Settings(
@@ -171,27 +179,30 @@ async def main(events: int, in_flight: int, people: int, drain: bool = True) -> 
         try:
             seconds, latencies, failures = await fire(url, users, events, in_flight)
             during = await load.counts(server.store)
-            backlog = await load.settle(server.store) if drain else 0.0
+            backlog, left = await load.settle(server.store) if drain else (0.0, 0)
         finally:
             if drain:
                 await server.stop()
             await runner.cleanup()
         after = await load.counts(server.store)
         await server.close()
-        rate.append(report("reflectbot serve (Slack)", events, seconds, latencies, failures))
+        result = report(
+            "reflectbot serve (Slack)", events, seconds, latencies, failures, backlog if drain else None, left
+        )
+        results.append(result)
         print(
             f"  replies kept: {after['kept']}; waiting to be taken when the last response went out: "
             f"{during['waiting']}"
         )
         if drain:
             print(
-                f"  every reply taken and its next prompt sent {backlog:.1f} s after the last response "
-                f"({events / (seconds + backlog):.0f} replies/s end to end); set aside as failed: "
+                f"  {load.settled(left)} {backlog:.1f} s after the last response "
+                f"({result.end_to_end:.0f} replies/s end to end); set aside as failed: "
                 f"{after['failed']}; outbox still pending: {after['outbox']}"
             )
 
     await with_fake_slack(run)
-    return rate[0]
+    return results[0]
 
 
 if __name__ == "__main__":

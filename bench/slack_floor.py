@@ -24,7 +24,7 @@ from slack_events import SECRET, fire, report, serve, with_fake_slack  # noqa: E
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 
-async def main(events: int, in_flight: int, people: int, one_statement: bool = False) -> float:
+async def main(events: int, in_flight: int, people: int, one_statement: bool = False) -> load.Result:
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.app.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
@@ -39,7 +39,7 @@ async def main(events: int, in_flight: int, people: int, one_statement: bool = F
             text("CREATE TABLE reply (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, user TEXT, body TEXT)")
         )
     users = [f"U0BENCH{n:04d}" for n in range(people)]
-    rate: list[float] = []
+    results: list[load.Result] = []
     # As reflectbot keeps a reply (one statement, its own transaction), or in a transaction.
     inserts = database.execution_options(**{ONE_STATEMENT: True}) if one_statement else database
 
@@ -75,11 +75,11 @@ async def main(events: int, in_flight: int, people: int, one_statement: bool = F
             stored = (await conn.execute(text("SELECT count(*) FROM reply"))).scalar_one()
         await database.dispose()
         name = "floor: bare slack-bolt + SQLite insert" + (" (one statement)" if one_statement else "")
-        rate.append(report(name, events, seconds, latencies, failures))
+        results.append(report(name, events, seconds, latencies, failures))
         print(f"  stored events: {stored}")
 
     await with_fake_slack(run)
-    return rate[0]
+    return results[0]
 
 
 if __name__ == "__main__":

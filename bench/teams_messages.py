@@ -3,12 +3,15 @@
 1. Inbound: message activities (as Teams posts them) fired at /api/messages with a fixed number in
    flight; prints activities/s and p50/p99 time to the HTTP response. Each reply is stored (and
    the person's conversation reference refreshed) before the response, as in production; the drain
-   loop sends the next prompts to a fake Bot Framework connector meanwhile.
+   loop sends the next prompts to a fake Bot Framework connector meanwhile. After the last
+   response it waits until every reply is taken and its next prompt sent, and prints that time
+   and the rate end to end, as bench/slack_events.py does.
 2. Outbound: the first midpoint prompts of PEOPLE participants without a stored reference, drained
    at once: each needs create_conversation and then the card; prints cards/s.
 
 The real server (`reflectbot.server.build_server`: SQLite, engine, outbox, the Teams adapter on
-botbuilder's CloudAdapter in development mode) runs in this process on 127.0.0.1.
+botbuilder's CloudAdapter in development mode) runs in this process on 127.0.0.1. Compare the
+inbound figures with bench/teams_floor.py (a bare CloudAdapter app that only stores the text).
 
     PYTHONPATH=. python bench/teams_messages.py --events 2000 --in-flight 50 --people 200
 """
@@ -35,13 +38,18 @@ from tests.fakes.teams_connector import FakeTeamsConnector, TeamsUser
 PROGRAMME = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "programme.yaml"
 
 
+def aad_object_id(n: int) -> str:
+    """Bench participant number n's Entra (AAD) object id."""
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
 def programme_file(directory: Path, people: int) -> tuple[Path, list[str]]:
     """The fixture programme with `people` more Teams participants like Tanvir."""
     data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
     template = next(p for p in data["participants"] if p["id"] == "tanvir")
     users = []
     for n in range(people):
-        aad = f"00000000-0000-4000-8000-{n:012d}"
+        aad = aad_object_id(n)
         data["participants"].append(dict(template, id=f"bench{n}", name=f"Bench {n}", teams=aad))
         users.append(aad)
     path = directory / "programme.yaml"
@@ -62,10 +70,7 @@ async def fire(
     return await load.fire(events, in_flight, post)
 
 
-percentiles = load.percentiles
-
-
-async def main(events: int, in_flight: int, people: int) -> float:
+async def main(events: int, in_flight: int, people: int) -> load.Result:
     from sqlmodel import select
 
     from bot.plan import plan_for
@@ -125,22 +130,30 @@ async def main(events: int, in_flight: int, people: int) -> float:
     before: Any = len(fake.requests)
     try:
         seconds, latencies, failures = await fire(endpoint, clients, events, in_flight)
+        during = await load.counts(server.store)
+        calls = len(fake.requests) - before
+        backlog, left = await load.settle(server.store)
     finally:
         await server.stop()
         await runner.cleanup()
     after = await load.counts(server.store)
     await server.close()
     await fake.stop()
-    p50, p99 = percentiles(latencies)
+    inbound = load.result(events, seconds, latencies, failures, backlog, left)
     print(
-        f"inbound: {events} activities in {seconds:.2f} s = {events / seconds:.0f} activities/s; "
-        f"time to response p50 {p50:.1f} ms, p99 {p99:.1f} ms; non-201: {failures}"
+        f"inbound: {events} activities in {seconds:.2f} s = {inbound.per_second:.0f} activities/s; "
+        f"time to response p50 {inbound.p50:.1f} ms, p99 {inbound.p99:.1f} ms; non-201: {failures}"
     )
     print(
-        f"  stored events: {after['kept']}; outbox pending at the end: {after['outbox']}; "
-        f"connector calls meanwhile: {len(fake.requests) - before}"
+        f"  stored events: {after['kept']}; outbox pending at the last response: {during['outbox']}; "
+        f"connector calls meanwhile: {calls}"
     )
-    return events / seconds
+    print(
+        f"  {load.settled(left)} {backlog:.1f} s after the last response "
+        f"({inbound.end_to_end:.0f} replies/s end to end); set aside as failed: {after['failed']}; "
+        f"outbox still pending: {after['outbox']}"
+    )
+    return inbound
 
 
 if __name__ == "__main__":
