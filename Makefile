@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint catalogs clean
+.PHONY: demo test test-sqlite lint catalogs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/reflectbot demo
 
+# The suite runs twice: on SQLite, then on PostgreSQL in a private cluster that
+# scripts/with-postgres starts (installing Debian's postgresql if needed) and stops.
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/pytest
+	scripts/with-postgres $(BIN)/pytest
+
+# The suite on SQLite alone: quicker while working.
+test-sqlite: $(VENV)/.installed-test
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test

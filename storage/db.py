@@ -2,33 +2,81 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
-_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+# What hosting providers print ("postgres://") is PostgreSQL too.
+_BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+# The drivers we connect with; naming one of them (or none) in DATABASE_URL is the same.
+_OUR_DRIVERS = {"sqlite": {"", "aiosqlite", "pysqlite"}, "postgresql": {"", "asyncpg"}}
+# libpq's sslmode values, as asyncpg takes them (`ssl=`).
+_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
 
-def _with_driver(url: str, drivers: dict[str, str]) -> str:
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend not in drivers:
-        raise ValueError(f"DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)")
-    return parsed.set(drivername=drivers[backend]).render_as_string(hide_password=False)
+class DatabaseUrlError(ValueError):
+    """DATABASE_URL names something reflectbot cannot connect to; the message says what to write."""
 
 
-def async_url(url: str) -> str:
-    return _with_driver(url, _ASYNC_DRIVERS)
+def _parse(url: str) -> tuple[URL, str]:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(
+            "DATABASE_URL is not a database URL; write sqlite:///path/to/reflectbot.db or "
+            "postgresql://user:password@host/dbname"
+        ) from None
+    name, _, driver = parsed.drivername.partition("+")
+    backend = _BACKENDS.get(name)
+    if backend is None:
+        raise DatabaseUrlError(
+            f"DATABASE_URL: unsupported database {name!r}; use sqlite:///… or postgresql://…"
+        )
+    if driver not in _OUR_DRIVERS[backend]:
+        raise DatabaseUrlError(
+            f"DATABASE_URL: reflectbot connects to {backend} with its own driver, not {driver!r}; "
+            f"write {backend}://… without +{driver}"
+        )
+    return parsed, backend
 
 
-def sync_url(url: str) -> str:
-    return _with_driver(url, _SYNC_DRIVERS)
+def engine_arguments(url: str) -> tuple[str, dict[str, Any]]:
+    """The async URL and the driver's connect arguments for DATABASE_URL.
+
+    asyncpg knows no libpq `sslmode`/`sslrootcert` (SQLAlchemy passes URL query parameters to it
+    as keywords): they become its `ssl` argument.
+    """
+    parsed, backend = _parse(url)
+    parsed = parsed.set(drivername=_ASYNC_DRIVERS[backend])
+    connect_args: dict[str, Any] = {}
+    if backend == "postgresql":
+        query = dict(parsed.query)
+        mode = query.pop("sslmode", None)
+        root = query.pop("sslrootcert", None)
+        if isinstance(mode, tuple) or isinstance(root, tuple):
+            raise DatabaseUrlError("DATABASE_URL: give sslmode and sslrootcert once each")
+        if mode is not None and mode not in _SSL_MODES:
+            raise DatabaseUrlError(
+                f"DATABASE_URL: sslmode={mode} is not one of {', '.join(sorted(_SSL_MODES))}"
+            )
+        if root is not None:
+            context = ssl.create_default_context(cafile=root)
+            # verify-ca checks the certificate chain only; verify-full (the default once a
+            # root certificate is given) the host name too.
+            context.check_hostname = mode in (None, "verify-full")
+            connect_args["ssl"] = context
+        elif mode is not None:
+            connect_args["ssl"] = mode
+        parsed = parsed.set(query=query)
+    return parsed.render_as_string(hide_password=False), connect_args
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -64,7 +112,8 @@ ONE_STATEMENT = "reflectbot_one_statement"
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(async_url(url))
+    address, connect_args = engine_arguments(url)
+    engine = create_async_engine(address, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from bot.i18n import Translator
 from storage.db import Store
 from storage.importer import import_programme
 from storage.migrate import migrate
+from tests.databases import fresh_database
 from tests.support import RecordingSender
 from tests.transcript import Transcript
 
@@ -32,8 +33,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/reflectbot.db"
+def database_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

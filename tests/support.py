@@ -30,8 +30,8 @@ class RecordingSender:
         return [m for _, m in self.sent if m.person_id == person_id]
 
 
-def cli_runner(database_url: str, cwd: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """`reflectbot ARGS` as a user runs it: a real process on that database, with none of the
+def cli_environment(database_url: str) -> dict[str, str]:
+    """The environment of `reflectbot` run as a user runs it, on that database, with none of the
     developer's platform settings."""
     env = {
         k: v
@@ -39,6 +39,13 @@ def cli_runner(database_url: str, cwd: Path) -> Callable[..., subprocess.Complet
         if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "DATABASE_"))
     }
     env.update(DATABASE_URL=database_url, PYTHONPATH=str(Path(__file__).parent.parent), LOG_LEVEL="WARNING")
+    return env
+
+
+def cli_runner(database_url: str, cwd: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`reflectbot ARGS` as a user runs it: a real process on that database, with none of the
+    developer's platform settings."""
+    env = cli_environment(database_url)
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

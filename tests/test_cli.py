@@ -19,8 +19,8 @@ ANSWERS = [
 
 
 @pytest.fixture
-def run(tmp_path: Path):
-    reflectbot = cli_runner(f"sqlite:///{tmp_path}/cli.db", tmp_path)
+def run(tmp_path: Path, database_url: str):
+    reflectbot = cli_runner(database_url, tmp_path)
 
     def run(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = reflectbot(*args, stdin=stdin)

@@ -10,7 +10,6 @@ import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -28,6 +27,7 @@ from storage.importer import import_programme
 from storage.migrate import migrate
 from storage.models import Conversation, OutboxMessage
 from tests.conftest import PROGRAMME
+from tests.databases import fresh_database
 
 FILE = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
 ORGS = {o["id"]: o for o in FILE["organisations"]}
@@ -136,12 +136,13 @@ def hourly(first: datetime, last: datetime) -> list[datetime]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def lived(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lived]:
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('clock')}/clock.db")
-    await migrate(store)
-    await import_programme(store, PROGRAMME)
-    sent = await live_through(store, hourly(FIRST, LAST))
-    yield Lived(sent, store)
-    await store.close()
+    with fresh_database(tmp_path_factory.mktemp("clock")) as url:
+        store = Store(url)
+        await migrate(store)
+        await import_programme(store, PROGRAMME)
+        sent = await live_through(store, hourly(FIRST, LAST))
+        yield Lived(sent, store)
+        await store.close()
 
 
 async def test_midpoint_starts_on_the_first_working_day_from_the_midpoint_at_prompt_time(
@@ -225,9 +226,9 @@ async def test_an_unanswered_midpoint_gives_way_to_the_final_reflection(lived: L
 
 
 async def test_a_process_down_for_three_days_across_a_midpoint_starts_it_at_the_next_start(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    store = Store(f"sqlite:///{tmp_path}/down.db")
+    store = Store(database_url)
     await migrate(store)
     await import_programme(store, PROGRAMME)
     rina = PEOPLE["rina"]
