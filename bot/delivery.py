@@ -1,8 +1,10 @@
-"""Draining the outbox: each pending message is claimed, handed to the person's adapter, and
-marked sent with the platform's message id; failures are retried with backoff and jitter."""
+"""Draining the outbox: pending messages are claimed a batch at a time, handed to each person's
+adapter (several people side by side, each person's messages in order), and each is marked sent
+with the platform's message id as soon as it is; failures are retried with backoff and jitter."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
@@ -10,14 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.messages import Delivery, Outgoing
 from bot.plan import calendar_for
 from bot.ports import DeliveryError, Sender, Unsupported
 from storage.db import Store
 from storage.models import ChatIdentity, OutboxMessage, Person
-from storage.outbox import claim, due
+from storage.outbox import claim_many, due, record, release
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +27,10 @@ logger = logging.getLogger(__name__)
 PLATFORM_ORDER = ("slack", "teams")
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
+# Messages claimed at once, and people served side by side: platform calls wait on the network,
+# so a handful in flight keeps the fan-out bound by the platforms' limits, not by us.
+BATCH = 200
+CONCURRENCY = 8
 
 
 @dataclass
@@ -54,26 +60,17 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
 
 
 class Deliverer:
-    def __init__(self, store: Store, senders: Mapping[str, Sender], worker: str = "main") -> None:
+    def __init__(
+        self, store: Store, senders: Mapping[str, Sender], worker: str = "main", concurrency: int = CONCURRENCY
+    ) -> None:
         self.store = store
         self.senders = dict(senders)
         self.worker = worker
+        self.concurrency = concurrency
 
     async def route(self, person_id: str) -> Delivery | None:
-        async with self.store.session() as session:
-            identities = {
-                i.platform: i
-                for i in (
-                    await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))
-                ).all()
-            }
-        for platform in PLATFORM_ORDER:
-            if platform in self.senders and platform in identities:
-                identity = identities[platform]
-                return Delivery(platform, identity.external_id, identity.reference)
-        if "console" in self.senders:
-            return Delivery("console", person_id)
-        return None
+        """Where a message to this person goes now."""
+        return (await self._routes({person_id}))[person_id]
 
     async def release_orphans(self) -> int:
         """Messages claimed by a sender on this host that no longer runs (killed mid-send) go back
@@ -100,48 +97,114 @@ class Deliverer:
         # The terminal is the embedded default: with the channel's platform off, show it there.
         return Delivery("console", channel) if "console" in self.senders else None
 
-    async def _held(self, person_id: str | None, now: datetime) -> bool:
-        if person_id is None:
-            return False  # channel posts have no one to pause
-        async with self.store.session() as session:
-            person = await session.get(Person, person_id)
-            if person is None or person.forgotten:
-                return True
-            if not person.paused:
-                return False
-            if person.paused_until is None:
-                return True
-            cal = await calendar_for(session, person)
-            return cal.local_date(now) < person.paused_until
+    async def _held(self, person_ids: set[str], now: datetime) -> set[str]:
+        """Of these people, those whose prompts wait: paused (until a date, or until they write
+        resume), forgotten or gone. Read together, once a batch."""
+        if not person_ids:
+            return set()
+        held: set[str] = set()
+        async with self.store.reading() as session:
+            people = {
+                p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(person_ids)))).all()
+            }
+            for person_id in person_ids:
+                person = people.get(person_id)
+                if person is None or person.forgotten:
+                    held.add(person_id)
+                elif person.paused and (
+                    person.paused_until is None
+                    or (await calendar_for(session, person)).local_date(now) < person.paused_until
+                ):
+                    held.add(person_id)
+        return held
 
-    async def drain(self, now: datetime, person_id: str | None = None, limit: int = 1000) -> DrainResult:
+    async def _routes(self, person_ids: set[str]) -> dict[str, Delivery | None]:
+        async with self.store.reading() as session:
+            rows = (
+                await session.exec(select(ChatIdentity).where(col(ChatIdentity.person_id).in_(person_ids)))
+            ).all()
+        identities: dict[str, dict[str, ChatIdentity]] = {}
+        for identity in rows:
+            identities.setdefault(identity.person_id, {})[identity.platform] = identity
+        return {p: self._route(p, identities.get(p, {})) for p in person_ids}
+
+    def _route(self, person_id: str, identities: Mapping[str, ChatIdentity]) -> Delivery | None:
+        for platform in PLATFORM_ORDER:
+            if platform in self.senders and platform in identities:
+                identity = identities[platform]
+                return Delivery(platform, identity.external_id, identity.reference)
+        if "console" in self.senders:
+            return Delivery("console", person_id)
+        return None
+
+    async def drain(self, now: datetime, person_id: str | None = None, limit: int | None = None) -> DrainResult:
+        """Send what is due, in batches, until nothing is (or `limit` messages were looked at).
+
+        Each batch is claimed in one statement. People are served side by side, up to
+        `concurrency` at a time, each person's messages one after another in their order; a
+        message that must wait for a retry gives the person's later ones in the batch back to
+        the outbox. Each outcome is written as soon as it is known, so a crash repeats at most
+        the messages that were in flight.
+        """
         result = DrainResult()
-        async with self.store.session() as session:
-            rows = await due(session, now, LEASE, person_id=person_id, limit=limit)
-        held: dict[str | None, bool] = {}
-        stalled: set[str] = set()  # people whose earlier message waits for a retry
-        for row in rows:
-            payload = Outgoing.from_json(row.payload)
-            if row.person_id not in held:
-                held[row.person_id] = await self._held(row.person_id, now)
-            if (held[row.person_id] and not payload.always) or row.person_id in stalled:
-                result.held += 1
-                continue
-            async with self.store.session() as session:
-                if not await claim(session, row.id, self.worker, now, LEASE):  # type: ignore[arg-type]
-                    continue
-            if not await self._send_one(row, payload, now, result) and row.person_id:
-                stalled.add(row.person_id)
+        looked_at, after = 0, 0
+        while limit is None or looked_at < limit:
+            size = BATCH if limit is None else min(BATCH, limit - looked_at)
+            async with self.store.reading() as session:
+                rows = await due(session, now, LEASE, person_id=person_id, limit=size, after=after)
+            if not rows:
+                break
+            looked_at += len(rows)
+            after = max(r.id or 0 for r in rows)
+            await self._drain_batch(rows, now, result)
+            if len(rows) < size:
+                break
         return result
 
+    async def _drain_batch(self, rows: list[OutboxMessage], now: datetime, result: DrainResult) -> None:
+        held = await self._held({r.person_id for r in rows if r.person_id}, now)
+        lanes: dict[str, list[tuple[OutboxMessage, Outgoing]]] = {}
+        for row in rows:
+            payload = Outgoing.from_json(row.payload)
+            if row.person_id in held and not payload.always:
+                result.held += 1
+                continue
+            lanes.setdefault(row.person_id or f"channel:{row.channel}", []).append((row, payload))
+        wanted = [row.id for lane in lanes.values() for row, _ in lane if row.id is not None]
+        async with self.store.session() as session:
+            claimed = await claim_many(session, wanted, self.worker, now, LEASE)
+        routes = await self._routes({r.person_id for r in rows if r.person_id and r.id in claimed})
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def serve(lane: list[tuple[OutboxMessage, Outgoing]]) -> None:
+            mine = [(row, payload) for row, payload in lane if row.id in claimed]
+            async with gate:
+                for position, (row, payload) in enumerate(mine):
+                    if position and row.person_id:
+                        # Sending the one before may have changed the person's address (opened
+                        # a Slack DM, made a new Teams 1:1 for a refused one): read it again.
+                        routes[row.person_id] = await self.route(row.person_id)
+                    if not await self._send_one(row, payload, now, result, routes):
+                        rest = [r.id for r, _ in mine[position + 1 :] if r.id is not None]
+                        async with self.store.session() as session:
+                            await release(session, rest, self.worker)
+                        return
+
+        await asyncio.gather(*(serve(lane) for lane in lanes.values()))
+
     async def _send_one(
-        self, row: OutboxMessage, payload: Outgoing, now: datetime, result: DrainResult
+        self,
+        row: OutboxMessage,
+        payload: Outgoing,
+        now: datetime,
+        result: DrainResult,
+        routes: dict[str, Delivery | None],
     ) -> bool:
         """Send one message; False when it waits for a retry (the person's later ones wait too)."""
         if row.channel:
             delivery = self.route_channel(row.channel)
         else:
-            delivery = await self.route(row.person_id) if row.person_id else None
+            delivery = routes.get(row.person_id) if row.person_id else None
         message_id: str | None = None
         error: DeliveryError | None = None
         if delivery is None:
@@ -156,36 +219,26 @@ class Deliverer:
             except Exception as exc:  # an adapter bug or a network fault: retry, never lose the row
                 logger.exception("outbox %s: %s sender raised", row.id, delivery.platform)
                 error = DeliveryError(type(exc).__name__)
-        async with self.store.session() as session:
-            stored = await session.get(OutboxMessage, row.id)
-            assert stored is not None
-            if error is None or error.attempted:
-                stored.attempts += 1
-            if error is None:
-                stored.status, stored.sent_at = "sent", now
-                stored.platform, stored.platform_message_id = (
-                    delivery.platform if delivery else None,
-                    message_id,
-                )
-                result.sent += 1
-            elif isinstance(error, Unsupported):
-                # Nothing went wrong: the platform has no such thing (a home view in Teams).
-                stored.status, stored.last_error = "skipped", error.reason
-            elif error.permanent or stored.attempts >= MAX_ATTEMPTS:
-                stored.status, stored.last_error = "failed", error.reason
-                result.failed += 1
-                logger.warning("outbox %s to %s failed for good: %s", row.id, row.person_id, error.reason)
-            else:
-                stored.status, stored.last_error = "pending", error.reason
-                stored.not_before = now + backoff(stored.attempts, error.retry_after)
-                result.retried += 1
-                logger.info(
-                    "outbox %s to %s: retry %d later: %s",
-                    row.id,
-                    row.person_id,
-                    stored.attempts,
-                    error.reason,
-                )
-            session.add(stored)
+        attempts = row.attempts + (1 if error is None or error.attempted else 0)
+        values: dict[str, object] = {"attempts": attempts, "claimed_by": None, "claimed_at": None}
+        if error is None:
+            assert delivery is not None
+            values.update(status="sent", sent_at=now, platform=delivery.platform, platform_message_id=message_id)
+            result.sent += 1
+        elif isinstance(error, Unsupported):
+            # Nothing went wrong: the platform has no such thing (a home view in Teams).
+            values.update(status="skipped", last_error=error.reason)
+        elif error.permanent or attempts >= MAX_ATTEMPTS:
+            values.update(status="failed", last_error=error.reason)
+            result.failed += 1
+            logger.warning("outbox %s to %s failed for good: %s", row.id, row.person_id, error.reason)
+        else:
+            values.update(
+                status="pending", last_error=error.reason, not_before=now + backoff(attempts, error.retry_after)
+            )
+            result.retried += 1
+            logger.info("outbox %s to %s: retry %d later: %s", row.id, row.person_id, attempts, error.reason)
+        assert row.id is not None
+        await record(self.store, row.id, self.worker, values)
         # Only a message waiting for its retry holds back the person's later ones.
-        return stored.status != "pending"
+        return values["status"] != "pending"

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import Store
 from storage.models import OutboxMessage
 
 
@@ -75,11 +76,59 @@ async def claim(session: AsyncSession, message_id: int, worker: str, now: dateti
     return bool(result.rowcount)
 
 
+async def claim_many(
+    session: AsyncSession, message_ids: list[int], worker: str, now: datetime, lease: timedelta
+) -> set[int]:
+    """`claim` for many messages in one statement; returns the ids this call now owns."""
+    if not message_ids:
+        return set()
+    result = await session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(message_ids),
+            or_(
+                col(OutboxMessage.status) == "pending",
+                and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - lease),
+            ),
+        )
+        .values(status="sending", claimed_by=worker, claimed_at=now)
+        .returning(col(OutboxMessage.id))
+    )
+    return {row[0] for row in result.all()}
+
+
+async def release(session: AsyncSession, message_ids: list[int], worker: str) -> None:
+    """Give claimed messages back unsent (their person's earlier message waits for a retry)."""
+    if message_ids:
+        await session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.claimed_by) == worker)
+            .values(status="pending", claimed_by=None, claimed_at=None)
+        )
+
+
+async def record(store: Store, message_id: int, worker: str, values: dict[str, Any]) -> None:
+    """Write how sending a claimed message went, in one statement: on SQLite it needs no BEGIN
+    and COMMIT round trips, and it runs once a message. Only the claimant's write counts."""
+    async with store.one_statement() as connection:
+        await connection.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.claimed_by) == worker)
+            .values(**values)
+        )
+
+
 async def due(
-    session: AsyncSession, now: datetime, lease: timedelta, person_id: str | None = None, limit: int = 100
+    session: AsyncSession,
+    now: datetime,
+    lease: timedelta,
+    person_id: str | None = None,
+    limit: int = 100,
+    after: int = 0,
 ) -> list[OutboxMessage]:
-    """Messages ready to send, oldest first. A person's messages keep their order: while an older
-    one waits for its retry, the newer ones wait behind it."""
+    """Messages ready to send, oldest first (from id `after` on, to page through them). A
+    person's messages keep their order: while an older one waits for its retry, the newer ones
+    wait behind it."""
     query = select(OutboxMessage).where(
         or_(
             and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
@@ -88,6 +137,8 @@ async def due(
     )
     if person_id is not None:
         query = query.where(OutboxMessage.person_id == person_id)
+    if after:
+        query = query.where(col(OutboxMessage.id) > after)
     rows = list((await session.exec(query.order_by(col(OutboxMessage.id)).limit(limit))).all())
     waiting = (
         select(OutboxMessage.person_id, func.min(OutboxMessage.id))
