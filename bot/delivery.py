@@ -172,7 +172,7 @@ class Deliverer:
             lanes.setdefault(row.person_id or f"channel:{row.channel}", []).append((row, payload))
         wanted = [row.id for lane in lanes.values() for row, _ in lane if row.id is not None]
         async with self.store.session() as session:
-            claimed = await claim_many(session, wanted, self.worker, now, LEASE)
+            claimed = await claim_many(session, wanted, self.worker, LEASE)
         routes = await self._routes({r.person_id for r in rows if r.person_id and r.id in claimed})
         gate = asyncio.Semaphore(self.concurrency)
 

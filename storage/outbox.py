@@ -53,45 +53,48 @@ async def enqueue(
             "created_at": now,
             "conversation_id": conversation_id,
             "question_id": question_id,
-            "about_person_id": about_person_id, "channel": channel,
+            "about_person_id": about_person_id,
+            "channel": channel,
         },
         ["key"],
     )
 
 
-async def claim(session: AsyncSession, message_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
-    """Take one message for sending. The conditional UPDATE's row count decides who owns it,
-    so two senders never both send it; a claim older than `lease` (a crashed sender) expires."""
-    result = await session.exec(  # type: ignore[call-overload]
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.id) == message_id,
-            or_(
-                col(OutboxMessage.status) == "pending",
-                and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - lease),
-            ),
-        )
-        .values(status="sending", claimed_by=worker, claimed_at=now)
+def database_now(session: AsyncSession, minus: timedelta = timedelta(0)) -> Any:
+    """The database's own clock (less `minus`), in UTC, as the tables keep times.
+
+    Leases are measured by it, not by the caller's `now`: a `tick --at` of another hour (or a
+    machine whose clock is off) would otherwise take a claim that is seconds old for an
+    abandoned one and send its message a second time.
+    """
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return func.timezone("UTC", func.now()) - minus
+    # SQLAlchemy keeps SQLite times as text that sorts as it reads: "2027-03-31 04:15:00.000000".
+    return func.strftime("%Y-%m-%d %H:%M:%f000", "now", f"-{minus.total_seconds():.0f} seconds")
+
+
+def _claimable(session: AsyncSession, lease: timedelta) -> Any:
+    """Pending, or claimed longer than `lease` ago by a sender that never finished (it crashed)."""
+    return or_(
+        col(OutboxMessage.status) == "pending",
+        and_(
+            col(OutboxMessage.status) == "sending",
+            col(OutboxMessage.claimed_at) < database_now(session, lease),
+        ),
     )
-    return bool(result.rowcount)
 
 
 async def claim_many(
-    session: AsyncSession, message_ids: list[int], worker: str, now: datetime, lease: timedelta
+    session: AsyncSession, message_ids: list[int], worker: str, lease: timedelta
 ) -> set[int]:
-    """`claim` for many messages in one statement; returns the ids this call now owns."""
+    """Take these messages for sending, in one statement; returns the ids this call now owns.
+    The conditional UPDATE decides who owns each, so two senders never both send one."""
     if not message_ids:
         return set()
     result = await session.exec(  # type: ignore[call-overload]
         update(OutboxMessage)
-        .where(
-            col(OutboxMessage.id).in_(message_ids),
-            or_(
-                col(OutboxMessage.status) == "pending",
-                and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - lease),
-            ),
-        )
-        .values(status="sending", claimed_by=worker, claimed_at=now)
+        .where(col(OutboxMessage.id).in_(message_ids), _claimable(session, lease))
+        .values(status="sending", claimed_by=worker, claimed_at=database_now(session))
         .returning(col(OutboxMessage.id))
     )
     return {row[0] for row in result.all()}
@@ -130,10 +133,8 @@ async def due(
     person's messages keep their order: while an older one waits for its retry, the newer ones
     wait behind it."""
     query = select(OutboxMessage).where(
-        or_(
-            and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
-            and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - lease),
-        )
+        _claimable(session, lease),
+        or_(col(OutboxMessage.status) != "pending", col(OutboxMessage.not_before) <= now),
     )
     if person_id is not None:
         query = query.where(OutboxMessage.person_id == person_id)
