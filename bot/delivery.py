@@ -16,7 +16,7 @@ from bot.messages import Delivery, Outgoing
 from bot.plan import calendar_for
 from bot.ports import DeliveryError, Sender, Unsupported
 from storage.db import Store
-from storage.models import ChatIdentity, OutboxMessage, Person
+from storage.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
 from storage.outbox import claim, due
 
 logger = logging.getLogger(__name__)
@@ -82,11 +82,11 @@ class Deliverer:
         host = self.worker.rpartition(":")[0]
         released = 0
         async with self.store.session() as session:
-            rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "sending"))).all()
+            rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING))).all()
             for row in rows:
                 row_host, _, pid = (row.claimed_by or "").rpartition(":")
                 if row_host == host and pid.isdigit() and not _alive(int(pid)) and row.claimed_by != self.worker:
-                    row.status, row.claimed_by, row.claimed_at = "pending", None, None
+                    row.status, row.claimed_by, row.claimed_at = OutboxStatus.PENDING, None, None
                     session.add(row)
                     released += 1
         if released:
@@ -162,7 +162,7 @@ class Deliverer:
             if error is None or error.attempted:
                 stored.attempts += 1
             if error is None:
-                stored.status, stored.sent_at = "sent", now
+                stored.status, stored.sent_at = OutboxStatus.SENT, now
                 stored.platform, stored.platform_message_id = (
                     delivery.platform if delivery else None,
                     message_id,
@@ -170,13 +170,13 @@ class Deliverer:
                 result.sent += 1
             elif isinstance(error, Unsupported):
                 # Nothing went wrong: the platform has no such thing (a home view in Teams).
-                stored.status, stored.last_error = "skipped", error.reason
+                stored.status, stored.last_error = OutboxStatus.SKIPPED, error.reason
             elif error.permanent or stored.attempts >= MAX_ATTEMPTS:
-                stored.status, stored.last_error = "failed", error.reason
+                stored.status, stored.last_error = OutboxStatus.FAILED, error.reason
                 result.failed += 1
                 logger.warning("outbox %s to %s failed for good: %s", row.id, row.person_id, error.reason)
             else:
-                stored.status, stored.last_error = "pending", error.reason
+                stored.status, stored.last_error = OutboxStatus.PENDING, error.reason
                 stored.not_before = now + backoff(stored.attempts, error.retry_after)
                 result.retried += 1
                 logger.info(
@@ -188,4 +188,4 @@ class Deliverer:
                 )
             session.add(stored)
         # Only a message waiting for its retry holds back the person's later ones.
-        return stored.status != "pending"
+        return stored.status != OutboxStatus.PENDING

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, OutboxStatus
 
 
 async def insert_once(session: AsyncSession, model: type, values: dict[str, Any], unique: list[str]) -> bool:
@@ -46,13 +46,14 @@ async def enqueue(
             "key": key,
             "person_id": person_id,
             "payload": payload,
-            "status": "pending",
+            "status": OutboxStatus.PENDING,
             "attempts": 0,
             "not_before": not_before or now,
             "created_at": now,
             "conversation_id": conversation_id,
             "question_id": question_id,
-            "about_person_id": about_person_id, "channel": channel,
+            "about_person_id": about_person_id,
+            "channel": channel,
         },
         ["key"],
     )
@@ -66,11 +67,14 @@ async def claim(session: AsyncSession, message_id: int, worker: str, now: dateti
         .where(
             col(OutboxMessage.id) == message_id,
             or_(
-                col(OutboxMessage.status) == "pending",
-                and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - lease),
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
+                and_(
+                    col(OutboxMessage.status) == OutboxStatus.SENDING,
+                    col(OutboxMessage.claimed_at) < now - lease,
+                ),
             ),
         )
-        .values(status="sending", claimed_by=worker, claimed_at=now)
+        .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=now)
     )
     return bool(result.rowcount)
 
@@ -82,8 +86,8 @@ async def due(
     one waits for its retry, the newer ones wait behind it."""
     query = select(OutboxMessage).where(
         or_(
-            and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
-            and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - lease),
+            and_(col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now),
+            and_(col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.claimed_at) < now - lease),
         )
     )
     if person_id is not None:
@@ -92,7 +96,7 @@ async def due(
     waiting = (
         select(OutboxMessage.person_id, func.min(OutboxMessage.id))
         .where(
-            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.not_before) > now,
             col(OutboxMessage.person_id).is_not(None),
         )
@@ -100,3 +104,18 @@ async def due(
     )
     first_waiting: dict[str | None, int] = dict((await session.exec(waiting)).all())  # type: ignore[arg-type]
     return [r for r in rows if r.person_id not in first_waiting or r.id < first_waiting[r.person_id]]  # type: ignore[operator]
+
+
+async def supersede_held_questions(session: AsyncSession, person_id: str) -> int:
+    """Questions still waiting to go to the person are dropped: after a pause the one that is
+    current then is asked again instead of a burst of stale ones."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.person_id) == person_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.question_id).is_not(None),
+        )
+        .values(status=OutboxStatus.SUPERSEDED)
+    )
+    return int(result.rowcount or 0)
