@@ -22,9 +22,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/reflectbot demo
 
+# The suite includes tests/test_import_cycles.py: no two project modules import each other.
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy bot storage adapters scheduler reflectbot
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
