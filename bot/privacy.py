@@ -151,7 +151,7 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
             # Replies still waiting to be taken hold their words.
             ("inbox", delete(InboundEvent).where(col(InboundEvent.person_id) == person_id)),
         ):
-            result = await session.exec(statement)  # type: ignore[call-overload]
+            result = await session.exec(statement)
             counts[name] = result.rowcount or 0
         person.forgotten = True
         person.name = "(forgotten)"

@@ -263,7 +263,7 @@ class Sweeps:
                 continue
             async with self.store.session() as session:
                 # The conditional UPDATE decides which of two racing sweeps sends this reminder.
-                claimed = await session.exec(  # type: ignore[call-overload]
+                claimed = await session.exec(
                     update(Question)
                     .where(
                         col(Question.id) == question.id,

@@ -90,7 +90,7 @@ async def oldest_waiting(session: AsyncSession) -> InboundEvent | None:
 async def mark_taken(session: AsyncSession, row_id: int, now: datetime) -> bool:
     """Claim the reply for this transaction. The conditional UPDATE's row count decides, so two
     processes never both take it; the words are dropped here because the answer now holds them."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(InboundEvent)
         .where(col(InboundEvent.id) == row_id, col(InboundEvent.status) == InboxStatus.PENDING)
         .values(status=InboxStatus.DONE, payload=None, taken_at=now)

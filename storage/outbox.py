@@ -22,7 +22,7 @@ async def insert_once(session: AsyncSession, model: type, values: dict[str, Any]
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -62,7 +62,7 @@ async def enqueue(
 async def claim(session: AsyncSession, message_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
     """Take one message for sending. The conditional UPDATE's row count decides who owns it,
     so two senders never both send it; a claim older than `lease` (a crashed sender) expires."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(OutboxMessage)
         .where(
             col(OutboxMessage.id) == message_id,
@@ -109,7 +109,7 @@ async def due(
 async def supersede_held_questions(session: AsyncSession, person_id: str) -> int:
     """Questions still waiting to go to the person are dropped: after a pause the one that is
     current then is asked again instead of a burst of stale ones."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(OutboxMessage)
         .where(
             col(OutboxMessage.person_id) == person_id,
