@@ -24,9 +24,11 @@ demo: $(VENV)/.installed
 
 # The suite runs twice: on SQLite, then on PostgreSQL in a private cluster that
 # scripts/with-postgres starts (installing Debian's postgresql if needed) and stops.
+# It includes tests/test_import_cycles.py: no two project modules import each other.
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy bot storage adapters scheduler reflectbot
 	$(BIN)/pytest
 	scripts/with-postgres $(BIN)/pytest
 

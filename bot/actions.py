@@ -1,18 +1,19 @@
 """Buttons that are not answers (`Outgoing.actions`): an action id is "name:argument", and each
-name has one handler here, run inside the clicking person's turn."""
+name has one handler, run inside the clicking person's turn.
+
+A module with buttons registers their handlers with `@action`; `bot.engine`, where the
+conversation core is put together, imports each such module so that its buttons work.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from bot.i18n import N_
 from bot.messages import Op, Outgoing
+from bot.turn import Turn
 
-if TYPE_CHECKING:
-    from bot.engine import Turn
-
-ActionHandler = Callable[["Turn", str], Awaitable[None]]
+ActionHandler = Callable[[Turn, str], Awaitable[None]]
 HANDLERS: dict[str, ActionHandler] = {}
 
 

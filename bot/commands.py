@@ -1,60 +1,35 @@
 """Commands a person can write in any flow: help, status, skip, pause, resume, now, all-now,
-support, correct and consent.
+support, share, correct, consent, export (and, for coordinators, handled).
 
-A command is the command word alone, or with arguments of the exact shape it takes, so that an
-answer that happens to begin with "support" or "now" is still taken as an answer.
+Which text is a command is `bot.command_parser`'s to say; `parse_command` is also importable from
+here, where the platforms have always found it.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import date
 
-from sqlalchemy import update
-from sqlmodel import col, select
-
-from bot.calendar import WorkCalendar
-from bot.engine import Turn, coordinators_of, record_support
+from bot.answers import keep_shared_aha
+from bot.command_parser import Command, parse_command
+from bot.conversation import advance, continue_now, next_group, repeat_current
 from bot.flows import CONSENT_CHOICES, FLOWS
-from bot.i18n import N_, format_day, format_moment
+from bot.i18n import N_, format_day
 from bot.messages import Op, Outgoing
-from bot.plan import calendar_for
-from bot.support import MARK_HANDLED, handled_button, handled_command
-from storage.models import (
-    AhaMoment,
-    Answer,
-    Conversation,
-    OutboxMessage,
-    Panel,
-    PanelPresenter,
-    Programme,
-    Question,
-)
+from bot.progress import progress_of
+from bot.prompts import render
+from bot.support import handled_command, send_support_request
+from bot.turn import Turn
+from storage.conversations import answered_in, current_question, latest_started
+from storage.models import Answer, Conversation, Question, QuestionStatus
+from storage.moments import moments_of
+from storage.outbox import supersede_held_questions
+from storage.pending_actions import Correction, SharedAha, SupportMessage
 
-WORDS = (
-    "help",
-    "status",
-    "skip",
-    "pause",
-    "resume",
-    "now",
-    "all-now",
-    "support",
-    "correct",
-    "consent",
-    "handled",
-    "share",
-    "export",
-)
-_DATE = r"\d{4}-\d{2}-\d{2}"
-_SHAPES = {
-    "pause": re.compile(rf"^(?:until\s+)?({_DATE})?$"),
-    "correct": re.compile(r"^(\d+)?$"),
-    "consent": re.compile(r"^(?:(\d+)(?:\s+(named|anonymous|private|1|2|3))?)?$"),
-    "handled": re.compile(r"^(\d+)?$"),
-}
+__all__ = ["Command", "parse_command", "run_command"]
+
 CONSENT_WORDS = {"1": "named", "2": "anonymous", "3": "private"}
 
 HELP = N_(
@@ -75,40 +50,6 @@ HELP = N_(
 )
 
 
-@dataclass(frozen=True)
-class Command:
-    word: str
-    args: tuple[str | None, ...] = ()
-    rest: str = ""
-
-
-def parse_command(text: str, explicit: bool = False) -> Command | None:
-    words = text.strip().lstrip("/").split(maxsplit=1)
-    if words and words[0].casefold() == "reflect":
-        words = words[1].split(maxsplit=1) if len(words) > 1 else ["help"]
-        explicit = True
-    if not words:
-        return Command("help") if explicit else None
-    word = words[0].casefold().replace("_", "-")
-    word = {"allnow": "all-now", "all": "all-now" if text.strip().casefold() == "all now" else "all"}.get(
-        word, word
-    )
-    rest = words[1].strip() if len(words) > 1 and word != "all-now" else ""
-    if word not in WORDS:
-        return None
-    if word in ("support", "share"):
-        if rest and not explicit:
-            return None
-        return Command(word, rest=rest)
-    shape = _SHAPES.get(word)
-    if shape is None:
-        return Command(word) if not rest else None
-    match = shape.match(rest.casefold())
-    if match is None:
-        return Command(word, rest=rest) if explicit else None
-    return Command(word, match.groups())
-
-
 async def run_command(turn: Turn, command: Command) -> None:
     handler = _HANDLERS[command.word]
     await handler(turn, command)
@@ -120,7 +61,6 @@ async def _help(turn: Turn, _c: Command) -> None:
 
 async def _status(turn: Turn, _c: Command) -> None:
     conv = await turn.open_conversation()
-    cal = await calendar_for(turn.session, turn.person)
     lines = []
     if turn.person.paused:
         until = turn.person.paused_until
@@ -132,24 +72,20 @@ async def _status(turn: Turn, _c: Command) -> None:
     if conv is None:
         lines.append(turn.t(N_("No reflection is open right now.")))
     else:
-        questions = (
-            await turn.session.exec(select(Question).where(Question.conversation_id == conv.id))
-        ).all()
-        applicable = [q for q in questions if q.status != "not_applicable"]
-        done = sum(1 for q in applicable if q.status in ("answered", "skipped"))
+        where = await progress_of(turn.session, conv)
         lines.append(
             turn.t(
                 N_("{flow}: {done} of {total} questions answered."),
                 flow=turn.t(FLOWS[conv.flow].title),
-                done=done,
-                total=len(applicable),
+                done=where.done,
+                total=where.total,
             )
         )
         if conv.next_group_at is not None:
             lines.append(
                 turn.t(
                     N_("Your next questions come on {when}."),
-                    when=format_moment(turn.language, conv.next_group_at.astimezone(cal.zone)),
+                    when=await turn.local_moment(conv.next_group_at),
                 )
             )
     await turn.say("\n".join(lines).replace("{", "{{").replace("}", "}}"))
@@ -157,18 +93,14 @@ async def _status(turn: Turn, _c: Command) -> None:
 
 async def _skip(turn: Turn, _c: Command) -> None:
     conv = await turn.open_conversation()
-    question = (
-        await turn.session.get(Question, conv.current_question_id)
-        if conv and conv.current_question_id
-        else None
-    )
+    question = await current_question(turn.session, conv)
     if conv is None or question is None:
         await turn.say(N_("There is no question to skip right now."))
         return
-    question.status = "skipped"
+    question.status = QuestionStatus.SKIPPED
     turn.session.add(question)
     await turn.say(N_("Skipped."))
-    await turn.advance(conv)
+    await advance(turn, conv)
 
 
 async def _pause(turn: Turn, command: Command) -> None:
@@ -201,29 +133,21 @@ async def _resume(turn: Turn, _c: Command) -> None:
     if was_paused:
         # Questions held during the pause are replaced by the one that is current now, asked
         # again after the greeting, so the person does not get a burst of stale prompts.
-        await turn.session.exec(  # type: ignore[call-overload]
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.person_id) == turn.person.id,
-                col(OutboxMessage.status) == "pending",
-                col(OutboxMessage.question_id).is_not(None),
-            )
-            .values(status="superseded")
-        )
+        await supersede_held_questions(turn.session, turn.person.id)
     await turn.say(N_("Welcome back!") if was_paused else N_("You are not paused."))
     if was_paused:
-        await turn.repeat_current()
+        await repeat_current(turn)
 
 
 async def _now(turn: Turn, _c: Command) -> None:
-    if await turn.continue_now() is None:
+    if await continue_now(turn) is None:
         await turn.say(N_("There are no more reflections planned for you. Thank you!"))
 
 
 async def _all_now(turn: Turn, _c: Command) -> None:
     conv = await turn.open_conversation()
     if conv is None:
-        conv = await turn.continue_now()
+        conv = await continue_now(turn)
         if conv is None:
             await turn.say(N_("There are no more reflections planned for you. Thank you!"))
             return
@@ -231,14 +155,14 @@ async def _all_now(turn: Turn, _c: Command) -> None:
     turn.session.add(conv)
     await turn.say(N_("All right: all remaining questions now."))
     if conv.current_question_id is None:
-        await turn.next_group(conv)
+        await next_group(turn, conv)
 
 
 async def _support(turn: Turn, command: Command) -> None:
     if command.rest:
         await send_support_request(turn, command.rest, await turn.open_conversation())
         return
-    turn.person.pending_action = {"action": "support"}
+    turn.person.pending_action = SupportMessage()
     turn.session.add(turn.person)
     await turn.say(N_("What would you like your coordinator to know? (write cancel to send nothing)"))
 
@@ -247,78 +171,9 @@ async def _share(turn: Turn, command: Command) -> None:
     if command.rest:
         await keep_shared_aha(turn, command.rest)
         return
-    turn.person.pending_action = {"action": "share"}
+    turn.person.pending_action = SharedAha()
     turn.session.add(turn.person)
     await turn.say(N_("What is the aha moment you would like to keep? (write cancel to keep nothing)"))
-
-
-async def keep_shared_aha(turn: Turn, text: str) -> None:
-    """An aha moment written outside any flow. It stays private until the person says otherwise."""
-    upcoming = (
-        await turn.session.exec(
-            select(Panel.id)
-            .join(PanelPresenter, col(PanelPresenter.panel_id) == Panel.id)
-            .where(PanelPresenter.person_id == turn.person.id, col(Panel.at) > turn.now)
-            .order_by(col(Panel.at))
-        )
-    ).first()
-    turn.session.add(
-        AhaMoment(
-            person_id=turn.person.id,
-            kind="aha",
-            consent="private",
-            panel_id=upcoming,
-            text=text,
-            created_at=turn.now,
-        )
-    )
-    await turn.session.flush()
-    count = len(
-        (await turn.session.exec(select(AhaMoment.id).where(AhaMoment.person_id == turn.person.id))).all()
-    )
-    await turn.say(
-        N_(
-            "Kept. The panel will not hear it unless you allow it: write consent {number} named or consent {number} anonymous."
-        ),
-        number=count,
-    )
-
-
-async def send_support_request(turn: Turn, text: str, conv: Conversation | None) -> None:
-    request = await record_support(turn.session, turn.person, text, conv, turn.now)
-    coordinators = await coordinators_of(turn.session, turn.person)
-    programme = await turn.session.get(Programme, turn.person.programme_id)
-    assert programme is not None
-    for coordinator in coordinators:
-        language = coordinator.language or programme.language
-        zone = WorkCalendar(coordinator.timezone or programme.timezone).zone
-        alert = Outgoing(
-            person_id=coordinator.id,
-            kind="alert",
-            language=language,
-            always=True,
-            text=turn.engine.translator.gettext(
-                language,
-                N_("{name} asks for support ({when}): “{text}”"),
-                name=turn.person.name,
-                when=format_moment(language, turn.now.astimezone(zone)),
-                text=text or "",
-            )
-            + "\n"
-            + turn.engine.translator.gettext(
-                language,
-                N_("Support request {id}. Once it is dealt with, mark it handled or write handled {id}."),
-                id=request.id,
-            ),
-            actions=(handled_button(request.id, turn.engine.translator.gettext(language, MARK_HANDLED)),),  # type: ignore[arg-type]
-        )
-        await turn.send(alert, f"support:{request.id}:{coordinator.id}")
-    if coordinators:
-        await turn.say(
-            N_("Your coordinators have been told: {names}."), names=", ".join(c.name for c in coordinators)
-        )
-    else:
-        await turn.say(N_("I could not find a coordinator for you. Please contact your programme directly."))
 
 
 EXPORT_INTRO = N_("Everything reflectbot keeps about you, as JSON:")
@@ -338,24 +193,11 @@ async def _export(turn: Turn, _c: Command) -> None:
 
 
 async def _answered(turn: Turn) -> list[tuple[Question, Answer]]:
-    conv = await turn.open_conversation()
-    if conv is None:
-        conv = (
-            await turn.session.exec(
-                select(Conversation)
-                .where(Conversation.person_id == turn.person.id, Conversation.started_at != None)  # noqa: E711
-                .order_by(col(Conversation.started_at).desc())
-            )
-        ).first()
-    if conv is None:
+    """The answers `correct` offers: those of the open conversation, else of the latest one."""
+    conv = await turn.open_conversation() or await latest_started(turn.session, turn.person.id)
+    if conv is None or conv.id is None:
         return []
-    rows = await turn.session.exec(
-        select(Question, Answer)
-        .join(Answer, col(Answer.question_id) == Question.id)
-        .where(Question.conversation_id == conv.id)
-        .order_by(col(Question.position))
-    )
-    return list(rows.all())
+    return await answered_in(turn.session, conv.id)
 
 
 async def _correct(turn: Turn, command: Command) -> None:
@@ -374,24 +216,17 @@ async def _correct(turn: Turn, command: Command) -> None:
         )
         return
     question, _answer = answered[number - 1]
+    assert question.id is not None
     conv = await turn.session.get(Conversation, question.conversation_id)
     assert conv is not None
-    turn.person.pending_action = {"action": "correct", "question_id": question.id}
+    turn.person.pending_action = Correction(question.id)
     turn.session.add(turn.person)
-    out = await turn.render(question, conv)
-    await turn.send(
-        Outgoing(**{**out.__dict__, "always": True}), f"correct:{question.id}:{uuid.uuid4()}", conv, question
-    )
+    out = await render(turn, question, conv)
+    await turn.send(replace(out, always=True), f"correct:{question.id}:{uuid.uuid4()}", conv, question)
 
 
 async def _consent(turn: Turn, command: Command) -> None:
-    moments = list(
-        (
-            await turn.session.exec(
-                select(AhaMoment).where(AhaMoment.person_id == turn.person.id).order_by(col(AhaMoment.id))
-            )
-        ).all()
-    )
+    moments = await moments_of(turn.session, turn.person.id)
     if not moments:
         await turn.say(N_("You have not shared any aha moments yet."))
         return
@@ -414,7 +249,7 @@ async def _consent(turn: Turn, command: Command) -> None:
     )
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Turn, Command], Awaitable[None]]] = {
     "help": _help,
     "status": _status,
     "skip": _skip,

@@ -18,7 +18,7 @@ from bot.messages import Delivery, Outgoing
 from bot.plan import calendar_for
 from bot.ports import DeliveryError, Sender, Unsupported
 from storage.db import Store
-from storage.models import ChatIdentity, OutboxMessage, Person
+from storage.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
 from storage.outbox import claim_many, due, record, release
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,11 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
 
 class Deliverer:
     def __init__(
-        self, store: Store, senders: Mapping[str, Sender], worker: str = "main", concurrency: int = CONCURRENCY
+        self,
+        store: Store,
+        senders: Mapping[str, Sender],
+        worker: str = "main",
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.store = store
         self.senders = dict(senders)
@@ -79,11 +83,18 @@ class Deliverer:
         host = self.worker.rpartition(":")[0]
         released = 0
         async with self.store.session() as session:
-            rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "sending"))).all()
+            rows = (
+                await session.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING))
+            ).all()
             for row in rows:
                 row_host, _, pid = (row.claimed_by or "").rpartition(":")
-                if row_host == host and pid.isdigit() and not _alive(int(pid)) and row.claimed_by != self.worker:
-                    row.status, row.claimed_by, row.claimed_at = "pending", None, None
+                if (
+                    row_host == host
+                    and pid.isdigit()
+                    and not _alive(int(pid))
+                    and row.claimed_by != self.worker
+                ):
+                    row.status, row.claimed_by, row.claimed_at = OutboxStatus.PENDING, None, None
                     session.add(row)
                     released += 1
         if released:
@@ -105,7 +116,8 @@ class Deliverer:
         held: set[str] = set()
         async with self.store.reading() as session:
             people = {
-                p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(person_ids)))).all()
+                p.id: p
+                for p in (await session.exec(select(Person).where(col(Person.id).in_(person_ids)))).all()
             }
             for person_id in person_ids:
                 person = people.get(person_id)
@@ -137,7 +149,9 @@ class Deliverer:
             return Delivery("console", person_id)
         return None
 
-    async def drain(self, now: datetime, person_id: str | None = None, limit: int | None = None) -> DrainResult:
+    async def drain(
+        self, now: datetime, person_id: str | None = None, limit: int | None = None
+    ) -> DrainResult:
         """Send what is due, in batches, until nothing is (or `limit` messages were looked at).
 
         Each batch is claimed in one statement. People are served side by side, up to
@@ -223,22 +237,29 @@ class Deliverer:
         values: dict[str, object] = {"attempts": attempts, "claimed_by": None, "claimed_at": None}
         if error is None:
             assert delivery is not None
-            values.update(status="sent", sent_at=now, platform=delivery.platform, platform_message_id=message_id)
+            values.update(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                platform=delivery.platform,
+                platform_message_id=message_id,
+            )
             result.sent += 1
         elif isinstance(error, Unsupported):
             # Nothing went wrong: the platform has no such thing (a home view in Teams).
-            values.update(status="skipped", last_error=error.reason)
+            values.update(status=OutboxStatus.SKIPPED, last_error=error.reason)
         elif error.permanent or attempts >= MAX_ATTEMPTS:
-            values.update(status="failed", last_error=error.reason)
+            values.update(status=OutboxStatus.FAILED, last_error=error.reason)
             result.failed += 1
             logger.warning("outbox %s to %s failed for good: %s", row.id, row.person_id, error.reason)
         else:
             values.update(
-                status="pending", last_error=error.reason, not_before=now + backoff(attempts, error.retry_after)
+                status=OutboxStatus.PENDING,
+                last_error=error.reason,
+                not_before=now + backoff(attempts, error.retry_after),
             )
             result.retried += 1
             logger.info("outbox %s to %s: retry %d later: %s", row.id, row.person_id, attempts, error.reason)
         assert row.id is not None
         await record(self.store, row.id, self.worker, values)
         # Only a message waiting for its retry holds back the person's later ones.
-        return values["status"] != "pending"
+        return values["status"] != OutboxStatus.PENDING

@@ -18,6 +18,7 @@ from storage.models import (
     InboundEvent,
     LearningGoal,
     OutboxMessage,
+    OutboxStatus,
     Person,
     PersonGoal,
     Question,
@@ -131,7 +132,7 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
                         col(OutboxMessage.key).startswith("digest:"),
                         col(OutboxMessage.key).startswith("panel-pack:"),
                     ),
-                    col(OutboxMessage.status) != "sent",
+                    col(OutboxMessage.status) != OutboxStatus.SENT,
                 ),
             ),
             (
@@ -142,7 +143,7 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
                         col(OutboxMessage.key).startswith("digest:"),
                         col(OutboxMessage.key).startswith("panel-pack:"),
                     ),
-                    col(OutboxMessage.status) == "sent",
+                    col(OutboxMessage.status) == OutboxStatus.SENT,
                 )
                 .values(payload={"person_id": "", "text": ""}),
             ),
@@ -150,7 +151,7 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
             # Replies still waiting to be taken hold their words.
             ("inbox", delete(InboundEvent).where(col(InboundEvent.person_id) == person_id)),
         ):
-            result = await session.exec(statement)  # type: ignore[call-overload]
+            result = await session.exec(statement)
             counts[name] = result.rowcount or 0
         person.forgotten = True
         person.name = "(forgotten)"

@@ -1,5 +1,6 @@
-"""Support requests after they are sent: a coordinator marks one handled, with the "Mark handled"
-button on the alert or by writing `handled N`, after which it no longer shows as open.
+"""Support requests: a person asks (the `support` command, or the midpoint's support question),
+their partnership's coordinators are alerted at once, and one of them marks it handled, with the
+"Mark handled" button on the alert or by writing `handled N`, after which it no longer shows as open.
 
 Only a coordinator of the requester's partnership may mark it; the other coordinators who were
 alerted are told, so no one follows up twice.
@@ -8,20 +9,16 @@ alerted are told, so no one follows up twice.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
-
-from sqlmodel import col, select
 
 from bot.actions import action
 from bot.calendar import WorkCalendar
-from bot.engine import coordinators_of
+from bot.command_parser import Command
 from bot.i18n import N_, format_moment
 from bot.messages import Action, Outgoing
-from storage.models import CoordinatorPartnership, Person, SupportRequest
-
-if TYPE_CHECKING:
-    from bot.commands import Command
-    from bot.engine import Turn
+from bot.turn import Turn
+from storage.models import Conversation, Person, SupportRequest
+from storage.people import coordinates, coordinators_of
+from storage.support_requests import open_requests_for, record_support
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +30,41 @@ def handled_button(request_id: int, label: str) -> Action:
     return Action(id=f"{HANDLED_ACTION}:{request_id}", label=label)
 
 
-async def _follows(turn: Turn, partnership_id: str | None) -> bool:
-    if turn.person.role != "coordinator" or not partnership_id:
-        return False
-    link = await turn.session.get(CoordinatorPartnership, (turn.person.id, partnership_id))
-    return link is not None
+async def send_support_request(turn: Turn, text: str, conv: Conversation | None) -> None:
+    """Keep the request and alert each of the person's coordinators, in their own language."""
+    request = await record_support(turn.session, turn.person.id, text, conv.id if conv else None, turn.now)
+    assert request.id is not None
+    coordinators = await coordinators_of(turn.session, turn.person)
+    for coordinator in coordinators:
+        language = coordinator.language or turn.programme.language
+        zone = WorkCalendar(coordinator.timezone or turn.programme.timezone).zone
+        alert = Outgoing(
+            person_id=coordinator.id,
+            kind="alert",
+            language=language,
+            always=True,
+            text=turn.translator.gettext(
+                language,
+                N_("{name} asks for support ({when}): “{text}”"),
+                name=turn.person.name,
+                when=format_moment(language, turn.now.astimezone(zone)),
+                text=text or "",
+            )
+            + "\n"
+            + turn.translator.gettext(
+                language,
+                N_("Support request {id}. Once it is dealt with, mark it handled or write handled {id}."),
+                id=request.id,
+            ),
+            actions=(handled_button(request.id, turn.translator.gettext(language, MARK_HANDLED)),),
+        )
+        await turn.send(alert, f"support:{request.id}:{coordinator.id}")
+    if coordinators:
+        await turn.say(
+            N_("Your coordinators have been told: {names}."), names=", ".join(c.name for c in coordinators)
+        )
+    else:
+        await turn.say(N_("I could not find a coordinator for you. Please contact your programme directly."))
 
 
 @action(HANDLED_ACTION)
@@ -51,7 +78,7 @@ async def mark_handled(turn: Turn, raw_id: str) -> None:
     if request is None or requester is None or requester.forgotten:
         await turn.say(N_("There is no support request {id}."), id=raw_id)
         return
-    if not await _follows(turn, requester.partnership_id):
+    if not await coordinates(turn.session, turn.person, requester.partnership_id):
         logger.info("support request %s: %s may not mark it handled", request.id, turn.person.id)
         await turn.say(
             N_("Only the coordinators of that person's partnership can mark support request {id} handled."),
@@ -84,7 +111,7 @@ async def mark_handled(turn: Turn, raw_id: str) -> None:
             person_id=other.id,
             language=language,
             always=True,
-            text=turn.engine.translator.gettext(
+            text=turn.translator.gettext(
                 language,
                 N_("{coordinator} marked support request {id} from {name} handled."),
                 coordinator=turn.person.name,
@@ -107,18 +134,7 @@ async def handled_command(turn: Turn, command: Command) -> None:
     if command.rest:
         await turn.say(N_("Write handled and the number of the support request, e.g. handled 3."))
         return
-    rows = await turn.session.exec(
-        select(SupportRequest, Person)
-        .join(Person, col(Person.id) == SupportRequest.person_id)
-        .join(CoordinatorPartnership, col(CoordinatorPartnership.partnership_id) == Person.partnership_id)
-        .where(
-            CoordinatorPartnership.person_id == turn.person.id,
-            SupportRequest.handled_at == None,  # noqa: E711
-            Person.forgotten == False,  # noqa: E712
-        )
-        .order_by(col(SupportRequest.id))
-    )
-    open_requests = rows.all()
+    open_requests = await open_requests_for(turn.session, turn.person.id)
     if not open_requests:
         await turn.say(N_("There are no open support requests."))
         return

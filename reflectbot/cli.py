@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from reflectbot.settings import Settings
+from reflectbot.cli_common import fail, load_settings, parse_instant, run
+from reflectbot.output_commands import register as _register_output_commands
 
-T = TypeVar("T")
 app = typer.Typer(
     help="reflectbot: reflection conversations for work-exchange programmes, in Slack, Teams or the terminal.",
     no_args_is_help=True,
@@ -25,41 +23,6 @@ app = typer.Typer(
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "programme.yaml"
 
 
-def _settings() -> Settings:
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Library chatter (a line per migration check, two per sweep) would drown our own lines.
-    for noisy in ("alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    return settings
-
-
-def _run(work: Callable[[Any], Awaitable[T]], settings: Settings | None = None) -> T:
-    from storage.db import Store
-    from storage.migrate import migrate
-
-    settings = settings or _settings()
-
-    async def main() -> T:
-        store = Store(settings.database_url)
-        try:
-            await migrate(store)
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(main())
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
-
-
 @app.command()
 def init() -> None:
     """Create or migrate the database."""
@@ -67,7 +30,7 @@ def init() -> None:
     async def work(store: Any) -> None:
         return None
 
-    _run(work)
+    run(work)
     typer.echo("database ready")
 
 
@@ -78,7 +41,7 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
     from storage.programme_file import ProgrammeFileError
 
     try:
-        summary = _run(lambda store: import_programme(store, file))
+        summary = run(lambda store: import_programme(store, file))
     except ProgrammeFileError as exc:
         typer.echo(f"{file}: not imported, nothing was changed:", err=True)
         for problem in exc.problems:
@@ -102,7 +65,7 @@ def chat(person: Annotated[str, typer.Option("--as", help="the person's id in th
         async with store.session() as session:
             found = await session.get(Person, person)
             if found is None or found.forgotten:
-                raise _fail(f"no person {person!r} in the programme (import a programme file first)")
+                raise fail(f"no person {person!r} in the programme (import a programme file first)")
         return await run_chat(
             Engine(store),
             person,
@@ -112,7 +75,7 @@ def chat(person: Annotated[str, typer.Option("--as", help="the person's id in th
             echo=not sys.stdin.isatty(),
         )
 
-    _run(work)
+    run(work)
 
 
 @app.command()
@@ -121,9 +84,9 @@ def export(person: Annotated[str, typer.Argument(help="the person's id")]) -> No
     from bot.privacy import UnknownPerson, export_person
 
     try:
-        data = _run(lambda store: export_person(store, person))
+        data = run(lambda store: export_person(store, person))
     except UnknownPerson:
-        raise _fail(f"no person {person!r}") from None
+        raise fail(f"no person {person!r}") from None
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -133,21 +96,12 @@ def forget(person: Annotated[str, typer.Argument(help="the person's id")]) -> No
     from bot.privacy import UnknownPerson, forget_person
 
     try:
-        counts = _run(lambda store: forget_person(store, person))
+        counts = run(lambda store: forget_person(store, person))
     except UnknownPerson:
-        raise _fail(f"no person {person!r}") from None
+        raise fail(f"no person {person!r}") from None
     typer.echo(
         f"forgot {person}: " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
     )
-
-
-def parse_instant(value: str) -> datetime:
-    """ISO-8601; a time without an offset is UTC."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO-8601 time such as 2027-03-31T04:15") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @app.command()
@@ -158,7 +112,7 @@ def tick(
     from reflectbot.server import build_server
 
     moment = parse_instant(at)
-    settings = _settings()
+    settings = load_settings()
 
     async def main() -> None:
         server = await build_server(settings)
@@ -181,7 +135,7 @@ def serve() -> None:
     """One HTTP server (POST /slack/events, POST /api/messages, GET /healthz) and the scheduler."""
     from reflectbot.server import serve as run_server
 
-    asyncio.run(run_server(_settings()))
+    asyncio.run(run_server(load_settings()))
 
 
 @app.command("slack-manifest")
@@ -195,7 +149,7 @@ def slack_manifest_command(
     try:
         typer.echo(slack_manifest(url, socket_mode=socket_mode), nl=False)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @app.command("teams-package")
@@ -207,13 +161,13 @@ def teams_package(
     """The Teams app package: manifest.json and its two icons, for the bot MICROSOFT_APP_ID."""
     from adapters.teams.package import build_teams_package
 
-    settings = _settings()
+    settings = load_settings()
     if not settings.microsoft_app_id:
-        raise _fail("set MICROSOFT_APP_ID (the bot's Microsoft App ID) first")
+        raise fail("set MICROSOFT_APP_ID (the bot's Microsoft App ID) first")
     try:
         path = build_teams_package(out, settings.microsoft_app_id)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")
 
 
@@ -227,8 +181,6 @@ def demo(
     code = asyncio.run(run_demo(programme, sys.stdout))
     raise typer.Exit(code=code)
 
-
-from reflectbot.output_commands import register as _register_output_commands  # noqa: E402
 
 _register_output_commands(app)
 

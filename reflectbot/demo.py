@@ -21,7 +21,7 @@ from scheduler.sweeps import Sweeps
 from storage.db import Store
 from storage.importer import import_programme
 from storage.migrate import migrate
-from storage.models import Conversation, Person, Programme
+from storage.models import Conversation, ConversationStatus, Person, Programme
 from storage.programme_file import local_time
 
 # What the simulated participants answer, by question key (choice answers by number).
@@ -119,7 +119,7 @@ async def _open(store: Store) -> bool:
     async with store.session() as session:
         return (
             await session.exec(
-                select(Conversation.id).where(col(Conversation.status).in_(("open", "pending")))
+                select(Conversation.id).where(col(Conversation.status).in_((ConversationStatus.OPEN, ConversationStatus.PENDING)))
             )
         ).first() is not None
 

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from reflectbot.cli_common import fail, parse_instant, run
+
 
 class DigestFormat(StrEnum):
     text = "text"
@@ -25,13 +27,7 @@ class FileFormat(StrEnum):
 
 
 def _instant(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO-8601 time such as 2027-03-31T04:15") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return datetime.now(UTC) if value is None else parse_instant(value)
 
 
 def _out(text: str, out: Path | None) -> None:
@@ -65,13 +61,12 @@ def digest(
     """A coordinator's digest: each partnership they follow, in their language."""
     from bot.i18n import Translator
     from bot.reports.digest import UnknownCoordinator, build_digest, render_html, render_markdown, render_text
-    from reflectbot.cli import _fail, _run
 
     moment, language = _instant(at), _language(lang)
     try:
-        built = _run(lambda store: build_digest(store, coordinator, moment))
+        built = run(lambda store: build_digest(store, coordinator, moment))
     except UnknownCoordinator:
-        raise _fail(f"no coordinator {coordinator!r} in the programme") from None
+        raise fail(f"no coordinator {coordinator!r} in the programme") from None
     render = {
         DigestFormat.text: render_text,
         DigestFormat.md: render_markdown,
@@ -89,13 +84,12 @@ def panel_pack(
     """The panel's agenda of consented aha moments, takeaways and discussion questions."""
     from bot.i18n import Translator
     from bot.reports.panel_pack import UnknownPanel, build_panel_pack, render_html, render_markdown
-    from reflectbot.cli import _fail, _run
 
     language = _language(lang)
     try:
-        pack = _run(lambda store: build_panel_pack(store, panel))
+        pack = run(lambda store: build_panel_pack(store, panel))
     except UnknownPanel:
-        raise _fail(f"no panel {panel!r} in the programme") from None
+        raise fail(f"no panel {panel!r} in the programme") from None
     render = render_html if format is FileFormat.html else render_markdown
     _out(render(pack, Translator(), language), out)
 
@@ -109,14 +103,14 @@ def outcomes(
     """The learning-outcome report, with its chart (embedded in HTML; --png writes it as a file)."""
     from bot.i18n import Translator
     from bot.reports.chart import chart_png, outcome_chart
-    from bot.reports.outcomes import NoProgramme, build_outcomes, render_html, render_markdown
-    from reflectbot.cli import _fail, _run
+    from bot.reports.outcome_report import render_html, render_markdown
+    from bot.reports.outcomes import NoProgramme, build_outcomes
 
     language = _language(lang)
     try:
-        report = _run(build_outcomes)
+        report = run(build_outcomes)
     except NoProgramme:
-        raise _fail("no programme imported yet (reflectbot import FILE)") from None
+        raise fail("no programme imported yet (reflectbot import FILE)") from None
     translator = Translator()
     today = datetime.now(UTC)
     if png is not None:

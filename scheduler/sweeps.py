@@ -14,13 +14,24 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar import WorkCalendar
+from bot.conversation import begin_next_pending, repeat_current
 from bot.delivery import Deliverer, DrainResult
-from bot.engine import Engine, Turn
+from bot.engine import Engine
 from bot.plan import Directory
+from bot.prompts import remind
 from bot.reports.digest import digest_message
 from bot.reports.panel_pack import panel_pack_messages
+from bot.turn import Turn
 from storage import inbox
-from storage.models import Conversation, OutboxMessage, Panel, Person, Question
+from storage.models import (
+    Conversation,
+    ConversationStatus,
+    OutboxMessage,
+    Panel,
+    Person,
+    Question,
+    QuestionStatus,
+)
 from storage.outbox import enqueue
 from storage.programme_file import local_time
 
@@ -34,6 +45,8 @@ PROMPT_WINDOW = timedelta(hours=10)
 WELCOME_WITHIN = timedelta(days=7)
 # How long a taken reply's event id is remembered; platforms retry within minutes.
 INBOX_KEEPS = timedelta(days=7)
+# Conversations that can still expire or go on.
+LIVE = (ConversationStatus.PENDING, ConversationStatus.OPEN)
 
 
 @dataclass
@@ -79,13 +92,13 @@ class Snapshot:
     async def load(cls, session: AsyncSession, now: datetime) -> Snapshot:
         people = (await session.exec(select(Person).where(Person.forgotten == False))).all()  # noqa: E712
         open_or_pending = (
-            await session.exec(select(Conversation).where(col(Conversation.status).in_(("pending", "open"))))
+            await session.exec(select(Conversation).where(col(Conversation.status).in_(LIVE)))
         ).all()
         awaiting = (
             await session.exec(
                 select(Question, Conversation)
                 .join(Conversation, col(Conversation.current_question_id) == Question.id)
-                .where(Conversation.status == "open", Question.status == "asked")
+                .where(Conversation.status == ConversationStatus.OPEN, Question.status == QuestionStatus.ASKED)
             )
         ).all()
         panels = (
@@ -97,11 +110,16 @@ class Snapshot:
             directory=await Directory.load(session),
             people={p.id: p for p in people},
             keys=set((await session.exec(select(Conversation.key))).all()),
-            expiring=[c.id for c in open_or_pending if c.expires_at is not None and c.expires_at <= now],  # type: ignore[misc]
+            expiring=[
+                c.id for c in open_or_pending if c.id is not None and c.expires_at is not None and c.expires_at <= now
+            ],
             due_groups=[
                 (c.id, c.person_id)
-                for c in open_or_pending  # type: ignore[misc]
-                if c.status == "open" and c.next_group_at is not None and c.next_group_at <= now
+                for c in open_or_pending
+                if c.id is not None
+                and c.status == ConversationStatus.OPEN
+                and c.next_group_at is not None
+                and c.next_group_at <= now
             ],
             awaiting=[(q, c) for q, c in awaiting],
             panels_soon=list(panels),
@@ -174,7 +192,7 @@ class Sweeps:
                     continue
                 fresh.paused, fresh.paused_until = False, None
                 session.add(fresh)
-                await (await Turn.begin(self.engine, session, fresh, now)).repeat_current()
+                await repeat_current(await Turn.begin(session, fresh, now, self.engine.translator))
                 resumed += 1
         return resumed
 
@@ -184,17 +202,17 @@ class Sweeps:
         for conversation_id in snap.expiring:
             async with self.store.session() as session:
                 conv = await session.get(Conversation, conversation_id)
-                if conv is None or conv.status not in ("pending", "open"):
+                if conv is None or conv.status not in LIVE:
                     continue
-                was_open = conv.status == "open"
-                conv.status, conv.finished_at, conv.current_question_id = "expired", now, None
+                was_open = conv.status == ConversationStatus.OPEN
+                conv.status, conv.finished_at, conv.current_question_id = ConversationStatus.EXPIRED, now, None
                 session.add(conv)
                 expired += 1
                 logger.info("conversation %s (%s) of %s expired", conv.id, conv.flow, conv.person_id)
                 person = await session.get(Person, conv.person_id)
                 if was_open and person is not None:
                     await session.flush()
-                    await (await Turn.begin(self.engine, session, person, now)).open_next_pending()
+                    await begin_next_pending(await Turn.begin(session, person, now, self.engine.translator))
         return expired
 
     async def start_due(self, now: datetime, snap: Snapshot) -> int:
@@ -245,19 +263,18 @@ class Sweeps:
                 continue
             async with self.store.session() as session:
                 # The conditional UPDATE decides which of two racing sweeps sends this reminder.
-                claimed = await session.exec(  # type: ignore[call-overload]
+                claimed = await session.exec(
                     update(Question)
                     .where(
                         col(Question.id) == question.id,
                         col(Question.reminders_sent) == number - 1,
-                        col(Question.status) == "asked",
+                        col(Question.status) == QuestionStatus.ASKED,
                     )
                     .values(reminders_sent=number)
                 )
                 if not claimed.rowcount:
                     continue
-                turn = await Turn.begin(self.engine, session, person, now)
-                await turn.remind(question, conv, number)
+                await remind(await Turn.begin(session, person, now, self.engine.translator), question, conv, number)
             sent += 1
             logger.info("reminder %d for question %s of %s", number, question.id, person.id)
         return sent

@@ -107,19 +107,19 @@ async def _sync_identities(session: AsyncSession, person_id: str, wanted: dict[s
             await session.delete(row)
     await session.flush()
     for platform, external_id in wanted.items():
-        row = (
+        holder = (
             await session.exec(
                 select(ChatIdentity).where(
                     ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
                 )
             )
         ).first()
-        if row is None:
+        if holder is None:
             session.add(ChatIdentity(person_id=person_id, platform=platform, external_id=external_id))
-        elif row.person_id != person_id:
+        elif holder.person_id != person_id:
             # The id moved to another person in the file: it is theirs now.
-            row.person_id = person_id
-            row.reference = None
+            holder.person_id = person_id
+            holder.reference = None
     await session.flush()
 
 

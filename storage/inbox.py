@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Store
-from storage.models import ChatIdentity, InboundEvent, Person
+from storage.models import ChatIdentity, InboundEvent, InboxStatus, Person
 
 # A reply whose taking failed this many times is set aside as failed (kept, not lost) so that
 # it stops holding up the replies behind it.
@@ -32,7 +32,7 @@ def _keep_statement(dialect: str, by_identity: bool) -> Insert:
         bindparam("event_id", type_=c.event_id.type),
         Person.id,
         bindparam("payload", type_=c.payload.type),
-        literal("pending"),
+        literal(InboxStatus.PENDING.value),
         literal(0),
         bindparam("received_at", type_=c.received_at.type),
     ).where(col(Person.forgotten) == False)  # noqa: E712
@@ -78,30 +78,36 @@ async def keep(
 
 
 async def oldest_waiting(session: AsyncSession) -> InboundEvent | None:
-    query = select(InboundEvent).where(InboundEvent.status == "pending").order_by(col(InboundEvent.id)).limit(1)
+    query = (
+        select(InboundEvent)
+        .where(InboundEvent.status == InboxStatus.PENDING)
+        .order_by(col(InboundEvent.id))
+        .limit(1)
+    )
     return (await session.exec(query)).first()
 
 
 async def mark_taken(session: AsyncSession, row_id: int, now: datetime) -> bool:
     """Claim the reply for this transaction. The conditional UPDATE's row count decides, so two
     processes never both take it; the words are dropped here because the answer now holds them."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(InboundEvent)
-        .where(col(InboundEvent.id) == row_id, col(InboundEvent.status) == "pending")
-        .values(status="done", payload=None, taken_at=now)
+        .where(col(InboundEvent.id) == row_id, col(InboundEvent.status) == InboxStatus.PENDING)
+        .values(status=InboxStatus.DONE, payload=None, taken_at=now)
     )
     return bool(result.rowcount)
 
 
-async def mark_failed(session: AsyncSession, row_id: int, error: str) -> str:
-    """Count a failed attempt; after MAX_ATTEMPTS the reply is set aside. Returns its status."""
+async def mark_failed(session: AsyncSession, row_id: int, error: str) -> InboxStatus | None:
+    """Count a failed attempt; after MAX_ATTEMPTS the reply is set aside. Returns its status (None
+    when the row is gone)."""
     row = await session.get(InboundEvent, row_id)
-    if row is None or row.status != "pending":
-        return row.status if row else "gone"
+    if row is None or row.status != InboxStatus.PENDING:
+        return row.status if row else None
     row.attempts += 1
     row.last_error = error
     if row.attempts >= MAX_ATTEMPTS:
-        row.status = "failed"
+        row.status = InboxStatus.FAILED
     session.add(row)
     return row.status
 
@@ -110,6 +116,8 @@ async def prune(store: Store, before: datetime) -> int:
     """Forget the ids of replies taken before `before`: platforms retry within minutes, not days."""
     async with store.one_statement() as connection:
         result = await connection.execute(
-            delete(InboundEvent).where(col(InboundEvent.status) == "done", col(InboundEvent.received_at) < before)
+            delete(InboundEvent).where(
+                col(InboundEvent.status) == InboxStatus.DONE, col(InboundEvent.received_at) < before
+            )
         )
     return int(result.rowcount or 0)

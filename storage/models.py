@@ -7,10 +7,65 @@ keeps local times from slipping in); local dates and times exist only at the edg
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, String, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from storage.pending_actions import PendingAction, PendingActionColumn
+
+
+class ConversationStatus(StrEnum):
+    PENDING = "pending"  # created, waiting for the person's open one to end
+    OPEN = "open"
+    DONE = "done"
+    EXPIRED = "expired"
+
+
+class QuestionStatus(StrEnum):
+    PENDING = "pending"
+    ASKED = "asked"
+    ANSWERED = "answered"
+    SKIPPED = "skipped"
+    NOT_APPLICABLE = "not_applicable"  # a follow-up its earlier answer did not call for
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    # The person's platform has no such operation (e.g. a home view in Teams): nothing to send.
+    SKIPPED = "skipped"
+    # A question held during a pause, replaced on resume by the question current then.
+    SUPERSEDED = "superseded"
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"  # set aside after repeated failures, kept for someone to look at
+
+
+class StatusColumn(TypeDecorator[StrEnum]):
+    """A status stored as its plain string (the columns were strings before they were typed, so no
+    migration); read back as the enum, and refused when written with a value it does not have."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
 
 
 class Programme(SQLModel, table=True):
@@ -74,7 +129,7 @@ class Person(SQLModel, table=True):
     paused: bool = False
     paused_until: date | None = None
     # A command waiting for its second half (e.g. `support` waiting for the words to send).
-    pending_action: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    pending_action: PendingAction | None = Field(default=None, sa_column=Column(PendingActionColumn))
     unreachable_reason: str | None = None
 
 
@@ -124,7 +179,9 @@ class Conversation(SQLModel, table=True):
     key: str = Field(unique=True)
     person_id: str = Field(foreign_key="person.id", index=True)
     flow: str
-    status: str = "pending"  # pending | open | done | expired
+    status: ConversationStatus = Field(
+        default=ConversationStatus.PENDING, sa_type=StatusColumn(ConversationStatus)
+    )
     group: int = 0
     group_count: int = 1
     all_now: bool = False
@@ -152,7 +209,7 @@ class Question(SQLModel, table=True):
     goal_id: str | None = Field(default=None, foreign_key="learninggoal.id")
     text: str
     choices: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
-    status: str = "pending"  # pending | asked | answered | skipped | not_applicable
+    status: QuestionStatus = Field(default=QuestionStatus.PENDING, sa_type=StatusColumn(QuestionStatus))
     asked_at: datetime | None = None
     reminders_sent: int = 0
 
@@ -206,7 +263,7 @@ class OutboxMessage(SQLModel, table=True):
     # forgetting that person removes it too.
     about_person_id: str | None = Field(default=None, index=True)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", index=True)  # pending | sending | sent | failed
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, index=True, sa_type=StatusColumn(OutboxStatus))
     attempts: int = 0
     not_before: datetime
     claimed_by: str | None = None
@@ -232,7 +289,7 @@ class InboundEvent(SQLModel, table=True):
     person_id: str | None = Field(default=None, foreign_key="person.id", index=True)
     # The neutral `Incoming` as JSON while it waits; emptied once taken.
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    status: str = Field(default="done", index=True)  # pending | done | failed
+    status: InboxStatus = Field(default=InboxStatus.DONE, index=True, sa_type=StatusColumn(InboxStatus))
     attempts: int = 0
     taken_at: datetime | None = None
     last_error: str | None = None

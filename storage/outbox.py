@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Store
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, OutboxStatus
 
 
 async def insert_once(session: AsyncSession, model: type, values: dict[str, Any], unique: list[str]) -> bool:
@@ -23,7 +23,7 @@ async def insert_once(session: AsyncSession, model: type, values: dict[str, Any]
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -47,7 +47,7 @@ async def enqueue(
             "key": key,
             "person_id": person_id,
             "payload": payload,
-            "status": "pending",
+            "status": OutboxStatus.PENDING,
             "attempts": 0,
             "not_before": not_before or now,
             "created_at": now,
@@ -76,9 +76,9 @@ def database_now(session: AsyncSession, minus: timedelta = timedelta(0)) -> Any:
 def _claimable(session: AsyncSession, lease: timedelta) -> Any:
     """Pending, or claimed longer than `lease` ago by a sender that never finished (it crashed)."""
     return or_(
-        col(OutboxMessage.status) == "pending",
+        col(OutboxMessage.status) == OutboxStatus.PENDING,
         and_(
-            col(OutboxMessage.status) == "sending",
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
             col(OutboxMessage.claimed_at) < database_now(session, lease),
         ),
     )
@@ -94,7 +94,7 @@ async def claim_many(
     result = await session.exec(  # type: ignore[call-overload]
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(message_ids), _claimable(session, lease))
-        .values(status="sending", claimed_by=worker, claimed_at=database_now(session))
+        .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=database_now(session))
         .returning(col(OutboxMessage.id))
     )
     return {row[0] for row in result.all()}
@@ -106,7 +106,7 @@ async def release(session: AsyncSession, message_ids: list[int], worker: str) ->
         await session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.claimed_by) == worker)
-            .values(status="pending", claimed_by=None, claimed_at=None)
+            .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)
         )
 
 
@@ -134,7 +134,7 @@ async def due(
     wait behind it."""
     query = select(OutboxMessage).where(
         _claimable(session, lease),
-        or_(col(OutboxMessage.status) != "pending", col(OutboxMessage.not_before) <= now),
+        or_(col(OutboxMessage.status) != OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now),
     )
     if person_id is not None:
         query = query.where(OutboxMessage.person_id == person_id)
@@ -144,7 +144,7 @@ async def due(
     waiting = (
         select(OutboxMessage.person_id, func.min(OutboxMessage.id))
         .where(
-            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.not_before) > now,
             col(OutboxMessage.person_id).is_not(None),
         )
@@ -152,3 +152,18 @@ async def due(
     )
     first_waiting: dict[str | None, int] = dict((await session.exec(waiting)).all())  # type: ignore[arg-type]
     return [r for r in rows if r.person_id not in first_waiting or r.id < first_waiting[r.person_id]]  # type: ignore[operator]
+
+
+async def supersede_held_questions(session: AsyncSession, person_id: str) -> int:
+    """Questions still waiting to go to the person are dropped: after a pause the one that is
+    current then is asked again instead of a burst of stale ones."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.person_id) == person_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.question_id).is_not(None),
+        )
+        .values(status=OutboxStatus.SUPERSEDED)
+    )
+    return int(result.rowcount or 0)

@@ -83,14 +83,14 @@ class _Spec(BaseModel):
 
 
 class MidpointSpec(_Spec):
-    reflection_days: int = Field(5, ge=1, le=7)
+    reflection_days: int = Field(default=5, ge=1, le=7)
     prompt_time: str = "10:00"
     prompt_time_is_a_time = field_validator("prompt_time", mode="before")(check_time)
 
 
 class RemindersSpec(_Spec):
-    after_days: int = Field(2, ge=1)
-    max: int = Field(2, ge=0)
+    after_days: int = Field(default=2, ge=1)
+    max: int = Field(default=2, ge=0)
 
 
 class DigestSpec(_Spec):
@@ -333,8 +333,8 @@ def _cross_check(spec: ProgrammeFile, where: _Located) -> list[FileProblem]:
     for section in ("coordinators", "participants", "colleagues"):
         unique(section, [p.id for p in getattr(spec, section)], people, "person")
     goal_seen: set[str] = set()
-    for i, p in enumerate(spec.partnerships):
-        for j, g in enumerate(p.learning_goals):
+    for i, partnership in enumerate(spec.partnerships):
+        for j, g in enumerate(partnership.learning_goals):
             if g.id in goal_seen:
                 problems.append(
                     where.problem(
@@ -342,7 +342,7 @@ def _cross_check(spec: ProgrammeFile, where: _Located) -> list[FileProblem]:
                     )
                 )
             goal_seen.add(g.id)
-        for j, org in enumerate(p.organisations):
+        for j, org in enumerate(partnership.organisations):
             if org not in organisations:
                 problems.append(
                     where.problem(("partnerships", i, "organisations", j), f"unknown organisation {org!r}")
@@ -361,42 +361,42 @@ def _cross_check(spec: ProgrammeFile, where: _Located) -> list[FileProblem]:
                         where.problem((section, i, platform), f"{platform} id {ext!r} is already {other!r}'s")
                     )
 
-    for i, c in enumerate(spec.coordinators):
-        for j, ref in enumerate(c.partnerships):
+    for i, coordinator in enumerate(spec.coordinators):
+        for j, ref in enumerate(coordinator.partnerships):
             if ref not in partnerships:
                 problems.append(
                     where.problem(("coordinators", i, "partnerships", j), f"unknown partnership {ref!r}")
                 )
-    for i, p in enumerate(spec.participants):
-        if p.partnership not in partnerships:
+    for i, participant in enumerate(spec.participants):
+        if participant.partnership not in partnerships:
             problems.append(
-                where.problem(("participants", i, "partnership"), f"unknown partnership {p.partnership!r}")
+                where.problem(("participants", i, "partnership"), f"unknown partnership {participant.partnership!r}")
             )
         for field in ("home", "host"):
-            if getattr(p, field) not in organisations:
+            if getattr(participant, field) not in organisations:
                 problems.append(
-                    where.problem(("participants", i, field), f"unknown organisation {getattr(p, field)!r}")
+                    where.problem(("participants", i, field), f"unknown organisation {getattr(participant, field)!r}")
                 )
-        if p.end <= p.start:
+        if participant.end <= participant.start:
             problems.append(
-                where.problem(("participants", i, "end"), f"end {p.end} is not after start {p.start}")
+                where.problem(("participants", i, "end"), f"end {participant.end} is not after start {participant.start}")
             )
-        for j, goal in enumerate(p.learning_goals):
+        for j, goal in enumerate(participant.learning_goals):
             if goal not in goals:
                 problems.append(
                     where.problem(("participants", i, "learning_goals", j), f"unknown learning goal {goal!r}")
                 )
-            elif goals[goal] != p.partnership:
+            elif goals[goal] != participant.partnership:
                 problems.append(
                     where.problem(
                         ("participants", i, "learning_goals", j),
-                        f"learning goal {goal!r} belongs to partnership {goals[goal]!r}, not {p.partnership!r}",
+                        f"learning goal {goal!r} belongs to partnership {goals[goal]!r}, not {participant.partnership!r}",
                     )
                 )
-    for i, c in enumerate(spec.colleagues):
-        if c.organisation not in organisations:
+    for i, colleague in enumerate(spec.colleagues):
+        if colleague.organisation not in organisations:
             problems.append(
-                where.problem(("colleagues", i, "organisation"), f"unknown organisation {c.organisation!r}")
+                where.problem(("colleagues", i, "organisation"), f"unknown organisation {colleague.organisation!r}")
             )
     participants = {p.id for p in spec.participants}
     for i, panel in enumerate(spec.panels):

@@ -16,7 +16,8 @@ from bot.delivery import Deliverer
 from bot.engine import Engine
 from bot.i18n import Translator
 from bot.reports.chart import chart_png, outcome_chart
-from bot.reports.outcomes import build_outcomes, render_html, render_markdown
+from bot.reports.outcome_report import render_html, render_markdown
+from bot.reports.outcomes import build_outcomes
 from storage.db import Store
 from storage.importer import import_programme
 from storage.migrate import migrate

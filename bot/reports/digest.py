@@ -21,15 +21,19 @@ from bot.flows import FLOWS, QuestionSpec
 from bot.i18n import N_, Translator, format_day
 from bot.messages import Outgoing
 from bot.plan import Directory
+from bot.progress import progress
 from bot.reports.common import language_of, local_moment, names, percent, short
 from bot.reports.document import Block, Bullets, Heading, Paragraph, to_html, to_markdown, to_text
+from storage.conversations import questions_of_many
 from storage.db import Store
 from storage.models import (
     Answer,
     ChatIdentity,
     Conversation,
+    ConversationStatus,
     CoordinatorPartnership,
     OutboxMessage,
+    OutboxStatus,
     Panel,
     PanelPresenter,
     Partnership,
@@ -299,35 +303,21 @@ async def _midpoints(
             )
         ).all()
     }
-    open_ids = [c.id for c in conversations.values() if c.status == "open"]
-    questions: dict[int, list[Question]] = {}
-    for q in (await session.exec(select(Question).where(col(Question.conversation_id).in_(open_ids)))).all():
-        questions.setdefault(q.conversation_id, []).append(q)
-    flow = FLOWS["midpoint"]
+    open_ids = [c.id for c in conversations.values() if c.id is not None and c.status == ConversationStatus.OPEN]
+    questions = await questions_of_many(session, open_ids)
     items = []
     for person in people:
         plan = planned.get(person.id)
         if plan is None:
             continue
         conv = conversations.get(plan.key)
-        if conv is not None and conv.status == "open":
-            # As the participant's own "2 of 8": a follow-up that depends on a particular choice
-            # counts only once it is asked.
-            applicable = [
-                q
-                for q in questions.get(conv.id, [])  # type: ignore[arg-type]
-                if q.status != "not_applicable"
-                and (
-                    q.status != "pending"
-                    or (ask_if := flow.question(q.key).ask_if) is None
-                    or ask_if.value is None
-                )
-            ]
-            done = sum(1 for q in applicable if q.status in ("answered", "skipped"))
-            items.append(MidpointItem(person.id, person.name, plan.due_at, "open", done, len(applicable)))
+        if conv is not None and conv.id is not None and conv.status == ConversationStatus.OPEN:
+            # The participant's own count, as their `status` says it (bot.progress).
+            where = progress(questions[conv.id])
+            items.append(MidpointItem(person.id, person.name, plan.due_at, "open", where.done, where.total))
         elif abs(plan.due_at - now) > NEAR_MIDPOINT:
             continue
-        elif conv is None or conv.status == "pending":
+        elif conv is None or conv.status == ConversationStatus.PENDING:
             state = "upcoming" if plan.due_at > now else "waiting"
             items.append(MidpointItem(person.id, person.name, plan.due_at, state))
         else:
@@ -357,7 +347,7 @@ async def _unreachables(session: AsyncSession, people: list[Person]) -> list[Unr
         .where(
             col(OutboxMessage.person_id).in_(ids),
             OutboxMessage.channel == None,  # noqa: E711
-            col(OutboxMessage.status).in_(("sent", "failed")),
+            col(OutboxMessage.status).in_((OutboxStatus.SENT, OutboxStatus.FAILED)),
         )
         .group_by(col(OutboxMessage.person_id))
     )
@@ -366,7 +356,7 @@ async def _unreachables(session: AsyncSession, people: list[Person]) -> list[Unr
         for row in (
             await session.exec(
                 select(OutboxMessage).where(
-                    col(OutboxMessage.id).in_(latest), OutboxMessage.status == "failed"
+                    col(OutboxMessage.id).in_(latest), OutboxMessage.status == OutboxStatus.FAILED
                 )
             )
         ).all()
@@ -407,7 +397,7 @@ async def _panels(session: AsyncSession, partnership_ids: list[str], now: dateti
                 await session.exec(
                     select(Conversation.person_id).where(
                         col(Conversation.key).in_([f"panel-prep:{panel.id}:{pid}" for pid in presenter_ids]),
-                        Conversation.status == "done",
+                        Conversation.status == ConversationStatus.DONE,
                     )
                 )
             ).all()

@@ -1,0 +1,89 @@
+"""The questions of a conversation as put to one person: made from the flow once, in their
+language, with their learning goals and organisations filled in, spread over working days."""
+
+from __future__ import annotations
+
+from bot.flows import FLOWS, SCALE_CHOICES, FlowSpec, QuestionSpec
+from bot.i18n import format_day, format_moment
+from bot.plan import calendar_for, midpoint_date
+from bot.turn import Turn
+from storage.conversations import answer_to
+from storage.models import Conversation, LearningGoal, Organisation, Panel, Question
+from storage.people import coordinators_of
+
+
+async def _org_name(turn: Turn, org_id: str | None) -> str:
+    org = await turn.session.get(Organisation, org_id) if org_id else None
+    return org.name if org else ""
+
+
+async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
+    """What the flow's texts quote: names, dates, the panel."""
+    p, programme, language = turn.person, turn.programme, turn.language
+    params: dict[str, object] = {
+        "name": p.name,
+        "programme": programme.name,
+        "host": await _org_name(turn, p.host_organisation_id),
+        "home": await _org_name(turn, p.home_organisation_id),
+        "days": conv.group_count if FLOWS[conv.flow].spread_over_days else programme.reflection_days,
+        "end": format_day(language, p.end) if p.end else "",
+        "midpoint": format_day(language, midpoint_date(p.start, p.end)) if p.start and p.end else "",
+        "coordinators": ", ".join(c.name for c in await coordinators_of(turn.session, p)),
+    }
+    panel_id = (conv.context or {}).get("panel_id")
+    panel = await turn.session.get(Panel, panel_id) if panel_id else None
+    if panel is not None:
+        cal = await calendar_for(turn.session, p)
+        params.update(
+            panel=panel.title,
+            place=panel.place,
+            when=format_moment(language, panel.at.astimezone(cal.zone)),
+        )
+    return params
+
+
+async def create_questions(turn: Turn, conv: Conversation, flow: FlowSpec) -> None:
+    assert conv.id is not None
+    goals = await turn.goals()
+    items: list[tuple[QuestionSpec, LearningGoal | None]] = []
+    for spec in flow.questions:
+        items.extend((spec, g) for g in goals) if spec.per_goal else items.append((spec, None))
+    atoms = list(dict.fromkeys((spec.section, g.id if g and spec.per_goal else None) for spec, g in items))
+    days = min(turn.programme.reflection_days, len(atoms)) if flow.spread_over_days and atoms else 1
+    # Questions that belong together (an aha moment and its consent) stay on one day.
+    atom_group = {atom: i * days // len(atoms) for i, atom in enumerate(atoms)} if atoms else {}
+    conv.group_count = days
+    params = await texts_for(turn, conv)
+    for position, (spec, goal) in enumerate(items):
+        values = dict(params, goal=goal.text if goal else "")
+        values.update({k: turn.t(v) for k, v in spec.params.items()})
+        choices = [{"value": v, "label": turn.t(label)} for v, label in spec.choices] or None
+        if spec.kind == "scale":
+            choices = [{"value": v, "label": label} for v, label in SCALE_CHOICES]
+        turn.session.add(
+            Question(
+                conversation_id=conv.id,
+                person_id=turn.person.id,
+                position=position,
+                key=spec.key,
+                group=atom_group[(spec.section, goal.id if goal and spec.per_goal else None)],
+                kind=spec.kind,
+                goal_id=goal.id if goal else None,
+                text=turn.t(spec.text, **values),
+                choices=choices,
+            )
+        )
+    await turn.session.flush()
+    turn.questions_changed(conv)
+
+
+async def applies(turn: Turn, question: Question, conv: Conversation, questions: list[Question]) -> bool:
+    """Whether a follow-up is called for by the answer it follows (any other question always is)."""
+    spec = FLOWS[conv.flow].question(question.key)
+    if spec.ask_if is None:
+        return True
+    source = next((q for q in questions if q.key == spec.ask_if.key), None)
+    answer = await answer_to(turn.session, source.id) if source and source.id is not None else None
+    if answer is None:
+        return False
+    return spec.ask_if.value is None or spec.ask_if.value in (answer.values or [])

@@ -1,0 +1,178 @@
+"""The learning-outcome report: the numbers of `bot.reports.outcomes` laid out as a document, with
+the chart, rendered as plain text, Markdown or one self-contained HTML file.
+
+Definitions, also printed in the report: see `bot.reports.outcomes`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.numbers import format_decimal
+
+from bot.flows import FLOWS, OUTCOME_LABELS
+from bot.i18n import N_, Translator, _locale, format_day
+from bot.reports.chart import chart_png, outcome_chart
+from bot.reports.common import percent
+from bot.reports.document import (
+    Block,
+    Bullets,
+    Heading,
+    Image,
+    Paragraph,
+    Table,
+    to_html,
+    to_markdown,
+    to_text,
+)
+from bot.reports.outcomes import Outcomes
+
+
+def _blocks(
+    outcomes: Outcomes,
+    translator: Translator,
+    language: str,
+    today: datetime | None,
+    chart: bytes | None,
+    chart_path: str | None,
+) -> list[Block]:
+    def t(message: str, **values: object) -> str:
+        return translator.gettext(language, message, **values)
+
+    def decimal(value: float) -> str:
+        return format_decimal(value, format="0.0", locale=_locale(language))
+
+    title = t(N_("Learning outcomes: {programme}"), programme=outcomes.programme)
+    blocks: list[Block] = [Heading(title, 1)]
+    if today is not None:
+        blocks.append(Paragraph(format_day(language, today.date()), note=True))
+
+    blocks.append(Heading(t(N_("Outcomes reported")), 2))
+    blocks.append(
+        Paragraph(
+            t(
+                N_(
+                    "Of the {respondents} participants who answered the final reflection's outcome question, "
+                    "and of their {partnerships} partnerships (a partnership counts when at least one of its "
+                    "participants reports the outcome)."
+                ),
+                respondents=outcomes.respondents,
+                partnerships=outcomes.partnerships_responding,
+            ),
+            note=True,
+        )
+    )
+    blocks.append(
+        Table(
+            (
+                t(N_("Outcome")),
+                t(N_("Participants")),
+                t(N_("Share of participants")),
+                t(N_("Partnerships")),
+                t(N_("Share of partnerships")),
+            ),
+            tuple(
+                (
+                    t(OUTCOME_LABELS[s.outcome]),
+                    str(s.participants),
+                    percent(language, s.participant_share, 1),
+                    str(s.partnerships),
+                    percent(language, s.partnership_share, 1),
+                )
+                for s in outcomes.shares
+            ),
+            numeric=(1, 2, 3, 4),
+        )
+    )
+
+    blocks.append(Heading(t(N_("Progress per learning goal")), 2))
+    blocks.append(Paragraph(t(N_("Mean of the answers from 1 (not at all) to 5 (fully).")), note=True))
+    blocks.append(
+        Table(
+            (t(N_("Learning goal")), t(N_("Partnership")), t(N_("Mean")), t(N_("Answers"))),
+            tuple(
+                (g.text, g.partnership, decimal(g.mean) if g.mean is not None else "–", str(g.count))
+                for g in outcomes.goals
+            ),
+            numeric=(2, 3),
+        )
+    )
+
+    blocks.append(Heading(t(N_("What home organisations should adopt")), 2))
+    if outcomes.adoptions:
+        for adoption in outcomes.adoptions:
+            blocks.append(Heading(adoption.organisation, 3))
+            blocks.append(Bullets(tuple(f"“{text}”" for text in adoption.texts)))
+    else:
+        blocks.append(Paragraph(t(N_("No answers yet.")), note=True))
+
+    blocks.append(Heading(t(N_("Response rates")), 2))
+    blocks.append(
+        Paragraph(
+            t(
+                N_(
+                    "Response rate: participants who answered at least one question of a reflection, of the participants it was started for."
+                )
+            ),
+            note=True,
+        )
+    )
+    blocks.append(
+        Table(
+            (
+                t(N_("Reflection")),
+                t(N_("Started")),
+                t(N_("Answered")),
+                t(N_("Completed")),
+                t(N_("Response rate")),
+            ),
+            tuple(
+                (
+                    t(FLOWS[r.flow].title),
+                    str(r.asked),
+                    str(r.answered),
+                    str(r.completed),
+                    percent(language, r.rate, 1) if r.rate is not None else "–",
+                )
+                for r in outcomes.response_rates
+            ),
+            numeric=(1, 2, 3, 4),
+        )
+    )
+    if chart is not None:
+        blocks.append(
+            Image(
+                chart, t(N_("Chart of the outcomes reported and the progress per learning goal")), chart_path
+            )
+        )
+    return blocks
+
+
+def render_text(
+    outcomes: Outcomes, translator: Translator, language: str | None = None, today: datetime | None = None
+) -> str:
+    return to_text(_blocks(outcomes, translator, language or outcomes.language, today, None, None))
+
+
+def render_markdown(
+    outcomes: Outcomes,
+    translator: Translator,
+    language: str | None = None,
+    today: datetime | None = None,
+    chart_path: str | None = None,
+) -> str:
+    """Markdown cannot embed the chart: with `chart_path` it links to the PNG written there."""
+    language = language or outcomes.language
+    return to_markdown(
+        _blocks(outcomes, translator, language, today, b"" if chart_path else None, chart_path)
+    )
+
+
+def render_html(
+    outcomes: Outcomes, translator: Translator, language: str | None = None, today: datetime | None = None
+) -> str:
+    """One self-contained file: the chart is embedded as a data: URI."""
+    language = language or outcomes.language
+    png = chart_png(outcome_chart(outcomes, translator, language))
+    title = translator.gettext(language, N_("Learning outcomes: {programme}"), programme=outcomes.programme)
+    return to_html(_blocks(outcomes, translator, language, today, png, None), title, language)

@@ -1,0 +1,101 @@
+"""What a reply is: a button, an answer tagged with its question, a command, the second half of a
+command, or an answer to the question the open conversation waits for."""
+
+from __future__ import annotations
+
+from bot.actions import run_action
+from bot.answers import answer_again, answer_and_advance, keep_shared_aha
+from bot.command_parser import parse_command
+from bot.commands import run_command
+from bot.conversation import repeat_current
+from bot.i18n import N_
+from bot.messages import Incoming
+from bot.support import send_support_request
+from bot.turn import Turn
+from storage.conversations import current_question
+from storage.models import Conversation, ConversationStatus, Question, QuestionStatus
+from storage.pending_actions import Correction, PendingAction, SharedAha, SupportMessage
+
+
+async def take(turn: Turn, incoming: Incoming) -> None:
+    if incoming.action is not None:
+        await run_action(turn, incoming.action)
+        return
+    if incoming.question_id is not None:
+        await take_tagged(turn, incoming)
+        return
+    text = (incoming.text or "").strip()
+    command = parse_command(text, explicit=incoming.is_command)
+    if command is not None:
+        await run_command(turn, command)
+        return
+    pending = turn.person.pending_action
+    if pending is not None:
+        await take_second_half(turn, pending, text, incoming.platform)
+        return
+    conv = await turn.open_conversation()
+    question = await current_question(turn.session, conv)
+    if conv is None or question is None:
+        await nothing_to_answer(turn, conv)
+        return
+    await answer_and_advance(turn, question, conv, text, None, incoming.platform)
+
+
+async def nothing_to_answer(turn: Turn, conv: Conversation | None) -> None:
+    if conv is not None and conv.next_group_at is not None:
+        await turn.say(
+            N_("Thank you! Your next questions come on {when}. Write now to continue at once."),
+            when=await turn.local_moment(conv.next_group_at),
+        )
+    else:
+        await turn.say(
+            N_(
+                "There is nothing to answer right now. Write now to start your next reflection early, or help to see what you can do."
+            )
+        )
+
+
+async def take_tagged(turn: Turn, incoming: Incoming) -> None:
+    """A click or form that names its question: the current one, or one asked before."""
+    question = await turn.session.get(Question, incoming.question_id)
+    if question is None or question.person_id != turn.person.id:
+        await turn.say(
+            N_("I could not match that to one of your questions. Write status to see where we are.")
+        )
+        return
+    if question.status in (QuestionStatus.PENDING, QuestionStatus.NOT_APPLICABLE):
+        await turn.say(N_("That question has not been asked yet."))
+        return
+    conv = await turn.session.get(Conversation, question.conversation_id)
+    assert conv is not None
+    pending = turn.person.pending_action
+    if isinstance(pending, Correction) and pending.question_id == question.id:
+        turn.person.pending_action = None
+        turn.session.add(turn.person)
+    if conv.status == ConversationStatus.OPEN and conv.current_question_id == question.id:
+        await answer_and_advance(turn, question, conv, incoming.text, incoming.values, incoming.platform)
+        return
+    await answer_again(turn, question, conv, incoming.text, incoming.values, incoming.platform)
+
+
+async def take_second_half(turn: Turn, pending: PendingAction, text: str, platform: str) -> None:
+    turn.person.pending_action = None
+    turn.session.add(turn.person)
+    if text.casefold() in ("cancel", turn.t(N_("cancel")).casefold()):
+        await turn.say(N_("Cancelled."))
+        return
+    match pending:
+        case SupportMessage():
+            await send_support_request(turn, text, None)
+        case SharedAha():
+            await keep_shared_aha(turn, text)
+        case Correction(question_id=question_id):
+            question = await turn.session.get(Question, question_id)
+            if question is None:
+                return
+            conv = await turn.session.get(Conversation, question.conversation_id)
+            assert conv is not None
+            if not await answer_again(turn, question, conv, text, None, platform):
+                turn.person.pending_action = pending  # still waiting for an answer that fits
+                return
+            await repeat_current(turn)

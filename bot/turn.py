@@ -1,0 +1,107 @@
+"""A turn: one unit of work for one person inside one transaction. It knows who they are, their
+programme, the instant it happens at and their language, and writes every message it sends to the
+outbox in the same transaction as the change that caused it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import Translator, format_moment
+from bot.messages import Outgoing
+from bot.plan import calendar_for
+from storage.conversations import open_conversation, questions_of
+from storage.models import Conversation, LearningGoal, Person, Programme, Question
+from storage.outbox import enqueue
+from storage.people import goals_of
+
+
+class Turn:
+    def __init__(
+        self,
+        session: AsyncSession,
+        person: Person,
+        programme: Programme,
+        now: datetime,
+        translator: Translator,
+    ) -> None:
+        self.session, self.person, self.programme, self.now = session, person, programme, now
+        self.translator = translator
+        self.language = person.language or programme.language
+        # Read once per turn: the same row objects, which the turn itself updates in place.
+        self._goals: list[LearningGoal] | None = None
+        self._questions_of: dict[int, list[Question]] = {}
+        # Questions this turn stored an answer to, in order: the platform may show each one.
+        self.answered: list[int] = []
+
+    @classmethod
+    async def begin(
+        cls, session: AsyncSession, person: Person, now: datetime, translator: Translator
+    ) -> Turn:
+        programme = await session.get(Programme, person.programme_id)
+        assert programme is not None
+        return cls(session, person, programme, now, translator)
+
+    # -- messages -------------------------------------------------------------------------
+    def t(self, message: str, **values: object) -> str:
+        return self.translator.gettext(self.language, message, **values)
+
+    async def say(
+        self, message: str, key: str | None = None, conversation: Conversation | None = None, **values: object
+    ) -> None:
+        """A notice to this person, in their language. Replies to their own commands carry no key."""
+        out = Outgoing(
+            person_id=self.person.id,
+            text=self.t(message, **values),
+            language=self.language,
+            always=key is None,
+        )
+        await self.send(out, key or f"reply:{uuid.uuid4()}", conversation)
+
+    async def send(
+        self,
+        out: Outgoing,
+        key: str,
+        conversation: Conversation | None = None,
+        question: Question | None = None,
+    ) -> None:
+        """Any message, to this person or about them (an alert to their coordinator)."""
+        await enqueue(
+            self.session,
+            key=key,
+            person_id=out.person_id,
+            payload=out.to_json(),
+            now=self.now,
+            conversation_id=conversation.id if conversation else None,
+            question_id=question.id if question else None,
+            about_person_id=self.person.id if out.person_id != self.person.id else None,
+        )
+
+    async def local_moment(self, moment: datetime) -> str:
+        """An instant as the person reads it: in their time zone and language."""
+        cal = await calendar_for(self.session, self.person)
+        return format_moment(self.language, moment.astimezone(cal.zone))
+
+    # -- what the turn reads ----------------------------------------------------------------
+    async def open_conversation(self) -> Conversation | None:
+        return await open_conversation(self.session, self.person.id)
+
+    async def goals(self) -> list[LearningGoal]:
+        if self._goals is None:
+            self._goals = await goals_of(self.session, self.person.id)
+        return self._goals
+
+    async def questions(self, conversation: Conversation) -> list[Question]:
+        """The conversation's questions in order, read once: advancing updates these rows."""
+        assert conversation.id is not None
+        if conversation.id not in self._questions_of:
+            self._questions_of[conversation.id] = await questions_of(self.session, conversation.id)
+        return self._questions_of[conversation.id]
+
+    def questions_changed(self, conversation: Conversation) -> None:
+        """Questions were added: the next `questions` reads them again."""
+        if conversation.id is not None:
+            self._questions_of.pop(conversation.id, None)

@@ -1,0 +1,61 @@
+"""Who someone is: found by their chat identity, with their learning goals and coordinators."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import ChatIdentity, CoordinatorPartnership, LearningGoal, Person, PersonGoal
+
+
+async def find_person(session: AsyncSession, platform: str, user_id: str) -> Person | None:
+    """The person behind a platform's user id (on the console, the person id itself); never a
+    forgotten one."""
+    if platform == "console":
+        person = await session.get(Person, user_id)
+    else:
+        person = (
+            await session.exec(
+                select(Person)
+                .join(ChatIdentity, col(ChatIdentity.person_id) == Person.id)
+                .where(ChatIdentity.platform == platform, ChatIdentity.external_id == user_id)
+            )
+        ).first()
+    return None if person is None or person.forgotten else person
+
+
+async def person_for_update(session: AsyncSession, person_id: str | None) -> Person | None:
+    """The person, locked for this transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE already holds
+    the database), so that another process taking their next reply waits for this one."""
+    if person_id is None:
+        return None
+    return (await session.exec(select(Person).where(Person.id == person_id).with_for_update())).first()
+
+
+async def goals_of(session: AsyncSession, person_id: str) -> list[LearningGoal]:
+    rows = await session.exec(
+        select(LearningGoal)
+        .join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
+        .where(PersonGoal.person_id == person_id)
+        .order_by(col(PersonGoal.position))
+    )
+    return list(rows.all())
+
+
+async def coordinators_of(session: AsyncSession, person: Person) -> list[Person]:
+    if not person.partnership_id:
+        return []
+    rows = await session.exec(
+        select(Person)
+        .join(CoordinatorPartnership, col(CoordinatorPartnership.person_id) == Person.id)
+        .where(CoordinatorPartnership.partnership_id == person.partnership_id, Person.forgotten == False)  # noqa: E712
+        .order_by(col(Person.id))
+    )
+    return list(rows.all())
+
+
+async def coordinates(session: AsyncSession, coordinator: Person, partnership_id: str | None) -> bool:
+    """Whether `coordinator` is a coordinator of that partnership."""
+    if coordinator.role != "coordinator" or not partnership_id:
+        return False
+    return await session.get(CoordinatorPartnership, (coordinator.id, partnership_id)) is not None
