@@ -19,7 +19,7 @@ from bot.plan import calendar_for
 from bot.ports import DeliveryError, Sender, Unsupported
 from storage.db import Store
 from storage.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
-from storage.outbox import claim_many, due, record, release
+from storage.outbox import claim_many, due, in_flight_elsewhere, record, release
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ LEASE = timedelta(minutes=5)
 # so a handful in flight keeps the fan-out bound by the platforms' limits, not by us.
 BATCH = 200
 CONCURRENCY = 8
+# How long a sender waits for another to finish a person's earlier message before giving the
+# later ones back (a send takes well under a second unless the platform is slow).
+WAIT_FOR_OTHERS = 10.0
 
 
 @dataclass
@@ -187,11 +190,24 @@ class Deliverer:
         wanted = [row.id for lane in lanes.values() for row, _ in lane if row.id is not None]
         async with self.store.session() as session:
             claimed = await claim_many(session, wanted, self.worker, LEASE)
-        routes = await self._routes({r.person_id for r in rows if r.person_id and r.id in claimed})
+            people = {r.person_id for r in rows if r.person_id and r.id in claimed}
+            # Another process that claimed a person's earlier message is sending it now.
+            elsewhere = await in_flight_elsewhere(session, people, self.worker, LEASE)
+        routes = await self._routes(people)
         gate = asyncio.Semaphore(self.concurrency)
 
         async def serve(lane: list[tuple[OutboxMessage, Outgoing]]) -> None:
             mine = [(row, payload) for row, payload in lane if row.id in claimed]
+            behind = [
+                row.id
+                for row, _ in mine
+                if row.person_id in elsewhere and row.id is not None and row.id > elsewhere[row.person_id]
+            ]
+            if behind and not await self._overtaken(next(r.person_id for r, _ in mine if r.person_id)):
+                # Still not sent over there: give these back for whoever drains next.
+                async with self.store.session() as session:
+                    await release(session, behind, self.worker)
+                mine = [(row, payload) for row, payload in mine if row.id not in behind]
             async with gate:
                 for position, (row, payload) in enumerate(mine):
                     if position and row.person_id:
@@ -205,6 +221,17 @@ class Deliverer:
                         return
 
         await asyncio.gather(*(serve(lane) for lane in lanes.values()))
+
+    async def _overtaken(self, person_id: str) -> bool:
+        """Wait a little for another sender to finish the person's earlier message; True once it
+        has, so theirs keep their order and this sender can go on with the later ones."""
+        deadline = asyncio.get_running_loop().time() + WAIT_FOR_OTHERS
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+            async with self.store.reading() as session:
+                if not await in_flight_elsewhere(session, {person_id}, self.worker, LEASE):
+                    return True
+        return False
 
     async def _send_one(
         self,

@@ -26,7 +26,7 @@ from bot.routing import take
 from bot.turn import Turn
 from storage import inbox
 from storage.db import Store
-from storage.models import Conversation, ConversationStatus, Person
+from storage.models import Conversation, ConversationStatus
 from storage.people import find_person, person_for_update
 
 __all__ = ["UNKNOWN_PERSON", "Engine", "find_person"]
@@ -151,7 +151,7 @@ class Engine:
 
     async def start(self, person_id: str, planned: Planned, now: datetime) -> Conversation | None:
         async with self.store.session() as session:
-            person = await session.get(Person, person_id)
+            person = await person_for_update(session, person_id)
             if person is None or person.forgotten:
                 return None
             turn = await Turn.begin(session, person, now, self.translator)
@@ -160,7 +160,7 @@ class Engine:
     async def start_next(self, person_id: str, now: datetime) -> Conversation | None:
         """Continue the open conversation now, or start the person's next planned one early."""
         async with self.store.session() as session:
-            person = await session.get(Person, person_id)
+            person = await person_for_update(session, person_id)
             if person is None or person.forgotten:
                 return None
             turn = await Turn.begin(session, person, now, self.translator)
@@ -169,9 +169,13 @@ class Engine:
     async def open_next_group(self, conversation_id: int, now: datetime) -> None:
         async with self.store.session() as session:
             conv = await session.get(Conversation, conversation_id)
-            if conv is None or conv.status != ConversationStatus.OPEN or conv.current_question_id is not None:
+            person = await person_for_update(session, conv.person_id) if conv else None
+            if conv is None or person is None:
                 return
-            person = await session.get(Person, conv.person_id)
-            assert person is not None
+            await session.refresh(conv)  # as it is now that the person is ours
+            # Another process may have opened this day meanwhile (or the person asked for it).
+            due = conv.next_group_at is not None and conv.next_group_at <= now
+            if conv.status != ConversationStatus.OPEN or conv.current_question_id is not None or not due:
+                return
             turn = await Turn.begin(session, person, now, self.translator)
             await conversation.next_group(turn, conv)

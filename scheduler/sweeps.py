@@ -33,6 +33,7 @@ from storage.models import (
     QuestionStatus,
 )
 from storage.outbox import enqueue
+from storage.people import person_for_update
 from storage.programme_file import local_time
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,9 @@ class Snapshot:
             await session.exec(
                 select(Question, Conversation)
                 .join(Conversation, col(Conversation.current_question_id) == Question.id)
-                .where(Conversation.status == ConversationStatus.OPEN, Question.status == QuestionStatus.ASKED)
+                .where(
+                    Conversation.status == ConversationStatus.OPEN, Question.status == QuestionStatus.ASKED
+                )
             )
         ).all()
         panels = (
@@ -111,7 +114,9 @@ class Snapshot:
             people={p.id: p for p in people},
             keys=set((await session.exec(select(Conversation.key))).all()),
             expiring=[
-                c.id for c in open_or_pending if c.id is not None and c.expires_at is not None and c.expires_at <= now
+                c.id
+                for c in open_or_pending
+                if c.id is not None and c.expires_at is not None and c.expires_at <= now
             ],
             due_groups=[
                 (c.id, c.person_id)
@@ -187,7 +192,7 @@ class Sweeps:
             if cal.local_date(now) < person.paused_until or not in_prompt_window(cal, now):
                 continue
             async with self.store.session() as session:
-                fresh = await session.get(Person, person.id)
+                fresh = await person_for_update(session, person.id)
                 if fresh is None or not fresh.paused:
                     continue
                 fresh.paused, fresh.paused_until = False, None
@@ -202,14 +207,21 @@ class Sweeps:
         for conversation_id in snap.expiring:
             async with self.store.session() as session:
                 conv = await session.get(Conversation, conversation_id)
-                if conv is None or conv.status not in LIVE:
+                person = await person_for_update(session, conv.person_id) if conv else None
+                if conv is None:
+                    continue
+                await session.refresh(conv)  # as it is now that the person is ours
+                if conv.status not in LIVE:
                     continue
                 was_open = conv.status == ConversationStatus.OPEN
-                conv.status, conv.finished_at, conv.current_question_id = ConversationStatus.EXPIRED, now, None
+                conv.status, conv.finished_at, conv.current_question_id = (
+                    ConversationStatus.EXPIRED,
+                    now,
+                    None,
+                )
                 session.add(conv)
                 expired += 1
                 logger.info("conversation %s (%s) of %s expired", conv.id, conv.flow, conv.person_id)
-                person = await session.get(Person, conv.person_id)
                 if was_open and person is not None:
                     await session.flush()
                     await begin_next_pending(await Turn.begin(session, person, now, self.engine.translator))
@@ -262,6 +274,8 @@ class Sweeps:
             if now < cal.add_working_days(question.asked_at, programme.reminder_after_days * number):
                 continue
             async with self.store.session() as session:
+                if await person_for_update(session, person.id) is None:
+                    continue
                 # The conditional UPDATE decides which of two racing sweeps sends this reminder.
                 claimed = await session.exec(
                     update(Question)
@@ -274,7 +288,9 @@ class Sweeps:
                 )
                 if not claimed.rowcount:
                     continue
-                await remind(await Turn.begin(session, person, now, self.engine.translator), question, conv, number)
+                await remind(
+                    await Turn.begin(session, person, now, self.engine.translator), question, conv, number
+                )
             sent += 1
             logger.info("reminder %d for question %s of %s", number, question.id, person.id)
         return sent

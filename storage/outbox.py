@@ -100,6 +100,28 @@ async def claim_many(
     return {row[0] for row in result.all()}
 
 
+async def in_flight_elsewhere(
+    session: AsyncSession, person_ids: set[str], worker: str, lease: timedelta
+) -> dict[str, int]:
+    """For each of these people, the oldest of their messages another sender is sending now:
+    their later ones must wait for it, or they could overtake it."""
+    if not person_ids:
+        return {}
+    rows = await session.exec(
+        select(OutboxMessage.person_id, func.min(OutboxMessage.id))
+        .where(
+            col(OutboxMessage.person_id).in_(person_ids),
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+            col(OutboxMessage.claimed_by) != worker,
+            col(OutboxMessage.claimed_at) >= database_now(session, lease),
+        )
+        .group_by(col(OutboxMessage.person_id))
+    )
+    return {
+        person_id: first for person_id, first in rows.all() if person_id is not None and first is not None
+    }
+
+
 async def release(session: AsyncSession, message_ids: list[int], worker: str) -> None:
     """Give claimed messages back unsent (their person's earlier message waits for a retry)."""
     if message_ids:

@@ -26,10 +26,22 @@ async def find_person(session: AsyncSession, platform: str, user_id: str) -> Per
 
 async def person_for_update(session: AsyncSession, person_id: str | None) -> Person | None:
     """The person, locked for this transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE already holds
-    the database), so that another process taking their next reply waits for this one."""
+    the database), so that another process changing their conversations waits for this one.
+
+    Every transaction that changes a person's conversations takes this first and reads their
+    conversations only after it: PostgreSQL's READ COMMITTED does not serialise a read and the
+    write that follows it, so two processes reading the same open conversation would both move it
+    on (two different questions asked at once, a day skipped). The row is read afresh even if
+    this session loaded it before the lock."""
     if person_id is None:
         return None
-    return (await session.exec(select(Person).where(Person.id == person_id).with_for_update())).first()
+    query = (
+        select(Person)
+        .where(Person.id == person_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(query)).first()
 
 
 async def goals_of(session: AsyncSession, person_id: str) -> list[LearningGoal]:
