@@ -78,20 +78,41 @@ async def save_reference(
     ignore: Iterable[str] = (),
 ) -> str | None:
     """Keep `reference` as how to reach this platform user; returns their person id, or None when
-    the programme does not know them (then nothing is stored). One short transaction, which
-    writes the reference only when it differs from the stored one (keys in `ignore` aside).
+    the programme does not know them (then nothing is stored). The reference is written only when
+    it differs from the stored one (keys in `ignore` aside).
 
     Someone marked unreachable is reachable again: the messages that failed for that reason go
     back to the outbox."""
-    async with store.session() as session:
+    # Most often nothing changed: a read takes no write lock (SQLite) from the replies being kept.
+    async with store.reading() as session:
         identity = await _identity(session, platform, external_id)
         person = await session.get(Person, identity.person_id) if identity else None
         if identity is None or person is None or person.forgotten:
             return None
-        if not _same(identity.reference, reference, ignore):
-            identity.reference = reference
-            session.add(identity)
-            logger.info("%s: reference stored for %s", platform, person.id)
+        changed = not _same(identity.reference, reference, ignore)
+        person_id, identity_id, unreachable = person.id, identity.id, person.unreachable_reason
+    if unreachable:
+        await _reachable_again(store, platform, identity_id, reference, now)
+    elif changed:
+        # One statement, so that the write lock is held for no round trip.
+        async with store.one_statement() as connection:
+            await connection.execute(
+                update(ChatIdentity).where(col(ChatIdentity.id) == identity_id).values(reference=reference)
+            )
+        logger.info("%s: reference stored for %s", platform, person_id)
+    return person_id
+
+
+async def _reachable_again(
+    store: Store, platform: str, identity_id: int | None, reference: dict[str, Any], now: datetime
+) -> None:
+    async with store.session() as session:
+        identity = await session.get(ChatIdentity, identity_id)
+        person = await session.get(Person, identity.person_id) if identity else None
+        if identity is None or person is None or person.forgotten:
+            return
+        identity.reference = reference
+        session.add(identity)
         if person.unreachable_reason:
             result = await session.exec(  # type: ignore[call-overload]
                 update(OutboxMessage)
@@ -105,7 +126,6 @@ async def save_reference(
             person.unreachable_reason = None
             session.add(person)
             logger.info("%s: %s reachable again; %d held messages requeued", platform, person.id, result.rowcount or 0)
-        return person.id
 
 
 async def merge_reference(store: Store, platform: str, external_id: str, values: dict[str, Any]) -> None:

@@ -21,19 +21,11 @@ from bot.ports import Sender
 
 
 class ConsoleChat:
-    """One person's terminal session: lines in, messages printed."""
+    """One person's terminal session: lines in, messages out through `sender` (a ConsoleSender)."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        person_id: str,
-        stdout: TextIO,
-        clock: Callable[[], datetime],
-        sender: Sender | None = None,
-    ) -> None:
-        self.engine, self.person_id, self.clock = engine, person_id, clock
-        self.sender = sender or ConsoleSender(stdout, store=engine.store)
-        self.deliverer = Deliverer(engine.store, {"console": self.sender})
+    def __init__(self, engine: Engine, person_id: str, sender: Sender, clock: Callable[[], datetime]) -> None:
+        self.engine, self.person_id, self.sender, self.clock = engine, person_id, sender, clock
+        self.deliverer = Deliverer(engine.store, {"console": sender})
 
     async def start(self) -> None:
         """Continue the person's open conversation, or start their next one now."""
@@ -69,7 +61,7 @@ async def chat(
     Returns how many replies were read. With `echo`, typed lines are printed too, so a piped
     session reads as a transcript.
     """
-    session = ConsoleChat(engine, person_id, stdout, clock)
+    session = ConsoleChat(engine, person_id, ConsoleSender(stdout, store=engine.store), clock)
     await session.start()
     replies = 0
     while True:
