@@ -47,13 +47,14 @@ async def latest_asking(store: Store, platform: str, person_id: str, question_id
     return _sent(row)
 
 
-async def sent_as(store: Store, platform: str, platform_message_id: str) -> SentMessage | None:
-    """The message the platform knows by this id, if we sent it."""
+async def sent_as(store: Store, platform: str, platform_message_id: str, person_id: str) -> SentMessage | None:
+    """The message the platform knows by this id, if it is one we sent this person."""
     async with store.reading() as session:
         row = (
             await session.exec(
                 select(OutboxMessage)
                 .where(
+                    OutboxMessage.person_id == person_id,
                     OutboxMessage.platform == platform,
                     OutboxMessage.platform_message_id == platform_message_id,
                 )

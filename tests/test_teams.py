@@ -8,6 +8,7 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -390,3 +391,64 @@ async def test_what_is_not_an_activity_is_refused_and_stores_nothing(world: Worl
             async with session.post(world.endpoint, data=body, headers=headers) as response:
                 assert response.status == status, body
     assert await table_rows(world.server.store) == before
+
+
+async def test_an_invoke_gets_botbuilders_answer_in_the_response_and_stores_nothing(world: World) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    before = await table_rows(world.server.store)
+    invoke = tanvir.activity("message_text", type="invoke", value={"action": {}})
+    invoke["name"] = "adaptiveCard/action"
+    assert await tanvir.post(invoke) == 501  # nothing here handles invokes: botbuilder says so
+    assert await table_rows(world.server.store) == before
+
+
+def test_a_remembered_reference_is_trusted_for_a_while_and_only_while_it_is_the_same() -> None:
+    from adapters.teams.references import Remembered
+
+    now = [0.0]
+    remembered = Remembered(ttl=300, clock=lambda: now[0])
+    reference = {"conversation_id": "a:1", "stored_at": "2027-01-18T03:00:00+00:00"}
+    assert remembered.person_for(TANVIR_AAD, reference) is None  # never seen: storage is asked
+    remembered.keep(TANVIR_AAD, "tanvir", reference)
+    # When it was stored is no part of what it says.
+    assert remembered.person_for(TANVIR_AAD, {**reference, "stored_at": "later"}) == "tanvir"
+    assert remembered.person_for(TANVIR_AAD, {**reference, "conversation_id": "a:2"}) is None
+    remembered.keep(TANVIR_AAD, "tanvir", reference)
+    now[0] = 301  # another process may have changed it meanwhile: storage is asked again
+    assert remembered.person_for(TANVIR_AAD, reference) is None
+
+
+def sent_cards(world: World, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """(Teams message id, card) of every card sent in the conversation, in order."""
+    return [
+        (message_id, adaptive_cards(activity)[0])
+        for message_id, activity in zip(
+            world.connector.activity_ids(conversation_id), world.connector.activities(conversation_id), strict=True
+        )
+        if adaptive_cards(activity)
+    ]
+
+
+async def test_the_card_a_person_answers_on_is_the_one_that_shows_the_answer(world: World) -> None:
+    """After a reminder two cards ask the same question: the one Teams names as the submission's
+    card (its replyToId) shows the answer. A typed answer shows on the latest card that asked."""
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    due = await world.due("tanvir", "midpoint")
+    await world.tick(due)
+    await world.tick(due + timedelta(days=4))  # no answer yet: a reminder, itself a card
+    (first_id, first), (reminder_id, reminder) = sent_cards(world, tanvir.conversation_id)
+    assert question_id_of(first) == question_id_of(reminder)
+    value = {"question_id": question_id_of(first), "answer": "Mothers' groups meet under the village tree."}
+    assert await tanvir.submit(value, reply_to=first_id) == 201
+    await world.drain()
+    [update] = world.connector.updates(tanvir.conversation_id)
+    assert update.path.rsplit("/", 1)[1] == first_id != reminder_id
+
+    current_id, _current = sent_cards(world, tanvir.conversation_id)[-1]
+    assert await tanvir.say("Cooking demonstrations teach more than leaflets.") == 201
+    await world.drain()
+    update = world.connector.updates(tanvir.conversation_id)[-1]
+    assert update.path.rsplit("/", 1)[1] == current_id
+    assert "Cooking demonstrations" in json.dumps(adaptive_cards(update.body)[0])

@@ -214,9 +214,9 @@ class SlackSender:
         if message.shown_in is None or message.question_id is None:
             return ""  # a typed answer: Slack shows answers only on the message that was clicked
         target = message.shown_in
-        original = await sent.sent_as(self.store, PLATFORM, target)
+        original = await sent.sent_as(self.store, PLATFORM, target, message.person_id)
         answer = await reflections.recorded_answer(self.store, message.person_id, message.question_id)
-        if original is None or answer is None or original.person_id != message.person_id:
+        if original is None or answer is None:
             return target  # nothing of theirs to show (or already forgotten)
         question = Outgoing.from_json(original.payload)
         if question.question_id != message.question_id:

@@ -386,12 +386,8 @@ class TeamsAdapter:
         else the latest that asked it."""
         assert message.question_id is not None
         if message.shown_in is not None:
-            clicked = await sent.sent_as(self.store, PLATFORM, message.shown_in)
-            if (
-                clicked is not None
-                and clicked.person_id == message.person_id
-                and clicked.payload.get("question_id") == message.question_id
-            ):
+            clicked = await sent.sent_as(self.store, PLATFORM, message.shown_in, message.person_id)
+            if clicked is not None and clicked.payload.get("question_id") == message.question_id:
                 return clicked
         return await sent.latest_asking(self.store, PLATFORM, message.person_id, message.question_id)
 
