@@ -250,7 +250,7 @@ class SlackDriver:
         assert (await self.fake.send_event(self.world.url, event)).status == 200
 
     async def work(self) -> None:
-        await self.world.server.server.runner.take_and_send()
+        await self.world.server.drain()
 
     def later(self, seconds: float) -> None:
         self.world.clock.now += timedelta(seconds=seconds)
@@ -330,7 +330,7 @@ class TeamsDriver:
         assert await self.stranger.say(text) == 201
 
     async def work(self) -> None:
-        await self.world.server.runner.take_and_send()
+        await self.world.drain()
 
     def later(self, seconds: float) -> None:
         self.world.now += timedelta(seconds=seconds)

@@ -48,9 +48,9 @@ class World:
         await self.server.tick(at)
 
     async def drain(self) -> None:
-        """What the running server's loop does when the adapter calls on_stored()."""
-        await self.server.engine.take_waiting(self.now)
-        await self.server.deliverer.drain(self.now)
+        """What the running server's work loop does when the adapter calls on_stored(): take
+        the replies waiting in the inbox, then send what is in the outbox."""
+        await self.server.runner.take_and_send()
 
     async def due(self, person_id: str, flow: str) -> datetime:
         async with self.server.store.session() as session:

@@ -17,8 +17,6 @@ is stored, and turns Teams' refusals and throttling into `DeliveryError`s.
 
 from __future__ import annotations
 
-import html
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from copy import deepcopy
@@ -32,7 +30,6 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    Attachment,
     ChannelAccount,
     ConversationAccount,
     ConversationParameters,
@@ -43,7 +40,7 @@ from botframework.connector.auth import AuthenticateRequestResult
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 from requests import RequestException
 
-from adapters.teams import cards, references
+from adapters.teams import activities, references
 from adapters.teams.connections import CachingAuthentication
 from adapters.teams.pacing import Pacer
 from adapters.teams.references import NOT_INSTALLED, PLATFORM, Remembered
@@ -58,8 +55,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "msteams"
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
-# Teams refuses messages above about 28 KB; the export goes in parts well below that.
-EXPORT_PART = 16_000
 CHANNEL_REFUSED = "Teams refused the channel post (is the app installed in that team?)"
 DEV_MODE_WARNING = (
     "Teams: TEAMS_ENABLED is true and MICROSOFT_APP_ID is not set, so POST /api/messages accepts "
@@ -274,24 +269,7 @@ class TeamsAdapter:
         return lambda message, **values: translator.gettext(language, message, **values)
 
     def render(self, message: Outgoing) -> Activity:
-        if cards.needs_card(message):
-            card = cards.message_card(message, self._gettext(message.language))
-            return Activity(
-                type=ActivityTypes.message,
-                summary=message.text[:200],
-                attachments=[Attachment(**_attachment(card))],
-            )
-        if message.kind in ("digest", "panel-pack"):
-            # The Markdown version escapes what people wrote; the plain text would let a `*` or
-            # `_` in someone's answer turn into formatting.
-            markdown = message.markdown or message.text
-            return Activity(type=ActivityTypes.message, text=markdown, text_format="markdown")
-        # What people wrote (quoted in alerts) is shown as written, never as markup.
-        return Activity(
-            type=ActivityTypes.message,
-            text=html.escape(message.text).replace("\n", "<br>"),
-            text_format="xml",
-        )
+        return activities.message(message, self._gettext(message.language))
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
         now = self.clock()
@@ -317,11 +295,11 @@ class TeamsAdapter:
         except ClientRequestError as exc:
             raise DeliveryError(f"Teams connector unreachable: {type(exc).__name__}") from exc
 
-    async def _deliver(self, delivery: Delivery, person_id: str, activities: list[Activity]) -> str:
+    async def _deliver(self, delivery: Delivery, person_id: str, sending: list[Activity]) -> str:
         """New messages in the person's chat (or a channel); returns the first one's id."""
 
         async def post(context: TurnContext, conversation_id: str) -> str:
-            return await self._send_in(context, conversation_id, activities)
+            return await self._send_in(context, conversation_id, sending)
 
         try:
             if _is_channel(delivery.address):
@@ -355,12 +333,7 @@ class TeamsAdapter:
         if answer is None:
             return ""  # forgotten meanwhile
         question = Outgoing.from_json(asked.payload)
-        card = cards.answered_card(question, answer, self._gettext(question.language))
-        update = Activity(
-            type=ActivityTypes.message,
-            id=asked.platform_message_id,
-            attachments=[Attachment(**_attachment(card))],
-        )
+        update = activities.answered(asked.platform_message_id, question, answer, self._gettext(question.language))
 
         async def replace(context: TurnContext, conversation_id: str) -> str:
             await self.pacer.wait(conversation_id)
@@ -392,30 +365,22 @@ class TeamsAdapter:
         return await sent.latest_asking(self.store, PLATFORM, message.person_id, message.question_id)
 
     async def _export(self, message: Outgoing) -> list[Activity]:
-        """The person's own data, read now, in parts Teams accepts; `message.text` introduces it."""
+        """The person's own data, read now; `message.text` introduces it."""
         try:
             data = await export_person(self.store, message.person_id)
         except UnknownPerson:
             return []
-        parts = _split(json.dumps(data, ensure_ascii=False, indent=2), EXPORT_PART)
+        parts = activities.export(message.text, data)
         logger.info("teams: export for %s in %d parts", message.person_id, len(parts))
-        intro = f"{html.escape(message.text)}<br>"
-        return [
-            Activity(
-                type=ActivityTypes.message,
-                text_format="xml",
-                text=f"{intro if number == 0 else ''}<pre>{html.escape(part)}</pre>",
-            )
-            for number, part in enumerate(parts)
-        ]
+        return parts
 
-    async def _send_in(self, context: TurnContext, conversation_id: str, activities: list[Activity]) -> str:
+    async def _send_in(self, context: TurnContext, conversation_id: str, sending: list[Activity]) -> str:
         """New messages in the conversation (POST .../activities), not replies to anything: in a
         channel a reply would need a real thread to answer. Returns the first one's id. (Should a
         later one fail, the outbox sends them all again.)"""
         reference = TurnContext.get_conversation_reference(context.activity)
         first = ""
-        for activity in activities:
+        for activity in sending:
             await self.pacer.wait(conversation_id)
             outgoing = TurnContext.apply_conversation_reference(deepcopy(activity), reference)
             outgoing.reply_to_id = None
@@ -516,28 +481,8 @@ async def _refusing(sending: Awaitable[str], statuses: tuple[int, ...]) -> str:
             raise _Refused(status) from exc
         raise
 
+
 def _is_channel(address: str) -> bool:
     """Teams conversation ids of channels start with "19:"; people are addressed by their
     Entra object id (a GUID)."""
     return address.startswith("19:")
-
-
-def _attachment(card: dict[str, Any]) -> dict[str, Any]:
-    data = cards.attachment(card)
-    return {"content_type": data["contentType"], "content": data["content"]}
-
-
-def _split(text: str, size: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > size:
-            parts.append(current + line[: size - len(current)])
-            line, current = line[size - len(current) :], ""
-        if len(current) + len(line) > size:
-            parts.append(current)
-            current = ""
-        current += line
-    if current or not parts:
-        parts.append(current)
-    return parts
