@@ -34,7 +34,9 @@ class Recipient:
 async def _identity(session: AsyncSession, platform: str, external_id: str) -> ChatIdentity | None:
     return (
         await session.exec(
-            select(ChatIdentity).where(ChatIdentity.platform == platform, ChatIdentity.external_id == external_id)
+            select(ChatIdentity).where(
+                ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
+            )
         )
     ).first()
 
@@ -125,7 +127,9 @@ async def _reachable_again(
             )
             person.unreachable_reason = None
             session.add(person)
-            logger.info("%s: %s reachable again; %d held messages requeued", platform, person.id, result.rowcount or 0)
+            logger.info(
+                "%s: %s reachable again; %d held messages requeued", platform, person.id, result.rowcount or 0
+            )
 
 
 async def merge_reference(store: Store, platform: str, external_id: str, values: dict[str, Any]) -> None:

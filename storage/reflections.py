@@ -101,7 +101,9 @@ async def goals_of(session: AsyncSession, person_id: str) -> list[str]:
 
 async def conversations_of(session: AsyncSession, person_id: str) -> dict[str, ConversationState]:
     """The person's conversations by key, each with the statuses of its questions."""
-    conversations = (await session.exec(select(Conversation).where(Conversation.person_id == person_id))).all()
+    conversations = (
+        await session.exec(select(Conversation).where(Conversation.person_id == person_id))
+    ).all()
     statuses: dict[int, list[str]] = {}
     for conversation_id, status in (
         await session.exec(

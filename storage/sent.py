@@ -47,7 +47,9 @@ async def latest_asking(store: Store, platform: str, person_id: str, question_id
     return _sent(row)
 
 
-async def sent_as(store: Store, platform: str, platform_message_id: str, person_id: str) -> SentMessage | None:
+async def sent_as(
+    store: Store, platform: str, platform_message_id: str, person_id: str
+) -> SentMessage | None:
     """The message the platform knows by this id, if it is one we sent this person."""
     async with store.reading() as session:
         row = (

@@ -162,7 +162,9 @@ class ConsoleDriver:
     async def click(self, label: str) -> None:
         # The terminal has no buttons: the person types the number printed before the choice.
         question = next(m for m in reversed(self.received()) if m.startswith("── "))
-        number = next(line.split(".")[0].strip() for line in question.splitlines() if line.endswith(f". {label}"))
+        number = next(
+            line.split(".")[0].strip() for line in question.splitlines() if line.endswith(f". {label}")
+        )
         await self.type(number)
 
     async def fill(self, text: str) -> None:
@@ -200,7 +202,9 @@ class ConsoleDriver:
 # -- Slack --------------------------------------------------------------------------------------
 def _shown_text(call: Call) -> str:
     blocks = call.body.get("blocks") or []
-    sections = "\n".join(b["text"]["text"] for b in blocks if b.get("type") in ("section", "context") and "text" in b)
+    sections = "\n".join(
+        b["text"]["text"] for b in blocks if b.get("type") in ("section", "context") and "text" in b
+    )
     return html.unescape(text_of(call) + "\n" + sections)
 
 
@@ -348,7 +352,11 @@ class TeamsDriver:
         return self._delivered(self.stranger)
 
     def shown(self) -> list[str]:
-        return [_activity_text(u.body) for u in self.connector.updates(self.user.conversation_id) if u.status < 300]
+        return [
+            _activity_text(u.body)
+            for u in self.connector.updates(self.user.conversation_id)
+            if u.status < 300
+        ]
 
     def exported(self) -> dict[str, Any] | None:
         parts = [

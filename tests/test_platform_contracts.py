@@ -140,4 +140,6 @@ async def test_a_typed_choice_and_a_clicked_one_store_the_same_answer(platform: 
     consent = (await reflections(d))[-1]
     assert (consent["answer"], consent["values"]) == ("Share anonymously", ["anonymous"])
     moments = (await export_person(d.store, d.person_id))["aha_moments"]
-    assert [(m["text"], m["consent"]) for m in moments] == [("Grandmothers decide what children eat.", "anonymous")]
+    assert [(m["text"], m["consent"]) for m in moments] == [
+        ("Grandmothers decide what children eat.", "anonymous")
+    ]

@@ -174,8 +174,8 @@ class SlackAdapter:
         # Answers come in the DM; typed anywhere else, the person is told where to look.
         if not (read.channel or "").startswith("D"):
             known = await identities.recipient(self.store, PLATFORM, read.user_id)
-            language = known.language if known else "en"
-            await ack(response_type="ephemeral", text=escape(self.translator.gettext(language, texts.ANSWERED_IN_DM)))
+            told = self.translator.gettext(known.language if known else "en", texts.ANSWERED_IN_DM)
+            await ack(response_type="ephemeral", text=escape(told))
         else:
             await ack()
 

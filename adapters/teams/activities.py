@@ -28,7 +28,9 @@ def message(message: Outgoing, gettext: Gettext) -> Activity:
     """A new message: questions and anything with buttons as a card, other texts as text."""
     if cards.needs_card(message):
         card = cards.message_card(message, gettext)
-        return Activity(type=ActivityTypes.message, summary=message.text[:200], attachments=[_attachment(card)])
+        return Activity(
+            type=ActivityTypes.message, summary=message.text[:200], attachments=[_attachment(card)]
+        )
     if message.kind in ("digest", "panel-pack"):
         # The Markdown version escapes what people wrote; the plain text would let a `*` or
         # `_` in someone's answer turn into formatting.

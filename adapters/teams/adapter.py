@@ -333,7 +333,8 @@ class TeamsAdapter:
         if answer is None:
             return ""  # forgotten meanwhile
         question = Outgoing.from_json(asked.payload)
-        update = activities.answered(asked.platform_message_id, question, answer, self._gettext(question.language))
+        gettext = self._gettext(question.language)
+        update = activities.answered(asked.platform_message_id, question, answer, gettext)
 
         async def replace(context: TurnContext, conversation_id: str) -> str:
             await self.pacer.wait(conversation_id)
@@ -350,7 +351,10 @@ class TeamsAdapter:
         except ClientRequestError as exc:
             error = type(exc).__name__
         logger.warning(
-            "teams: card %s for question %s not updated: %s", asked.platform_message_id, message.question_id, error
+            "teams: card %s for question %s not updated: %s",
+            asked.platform_message_id,
+            message.question_id,
+            error,
         )
         return asked.platform_message_id
 
@@ -413,7 +417,8 @@ class TeamsAdapter:
             ),
             bot=self._bot(),
         )
-        return await _refusing(self._continue({"conversation_reference": reference.serialize()}, work), (403, 404))
+        stored = {"conversation_reference": reference.serialize()}
+        return await _refusing(self._continue(stored, work), (403, 404))
 
     def _bot(self) -> ChannelAccount:
         return ChannelAccount(id=f"28:{self.app_id or 'reflectbot'}")
@@ -446,7 +451,9 @@ class TeamsAdapter:
                 data = references.stored(reference.serialize(), self.service_url, tenant, now)
                 # Not the reference the person's own activities carry: the next one is checked.
                 self.remembered.forget(user_id)
-                await identities.save_reference(self.store, PLATFORM, user_id, data, now, ignore=references.IGNORED)
+                await identities.save_reference(
+                    self.store, PLATFORM, user_id, data, now, ignore=references.IGNORED
+                )
                 logger.info("teams: 1:1 conversation created for %s", person_id)
                 done["id"] = await work(context, conversation_id)
             except Exception as exc:
