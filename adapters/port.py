@@ -12,9 +12,13 @@ from bot.ports import Sender
 class PlatformAdapter(Sender, Protocol):
     """An adapter mounted on the one aiohttp server of `reflectbot serve`.
 
-    It turns platform requests into `bot.messages.Incoming`, hands them to `Engine.handle`
-    (which stores before the adapter acknowledges the platform), calls `on_stored()` so the
-    server drains the outbox at once, and sends `bot.messages.Outgoing` as the platform's format.
+    Every platform's reply takes one way in: the adapter verifies the request, translates it
+    into a `bot.messages.Incoming`, hands it to `Engine.accept` (one statement in the inbox) and
+    only then answers the platform; `on_stored()` wakes the server's work loop, which has the
+    engine take the reply and sends what follows through the outbox (`Sender.send`, in the
+    platform's format, for each operation in `supports`). Only the answer to someone the
+    programme does not know, which `accept` returns, is sent from the request: nothing of theirs
+    is stored. Reads and writes of storage go through `storage/`'s functions, never the ORM.
     """
 
     def routes(self) -> list[web.RouteDef]: ...

@@ -15,7 +15,7 @@ Which number each display shows:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,11 +33,18 @@ class Progress:
     total: int
 
 
+def done_of(statuses: Iterable[str]) -> tuple[int, int]:
+    """(done, total) over the statuses of a conversation's questions, for displays that read
+    only those (the home view)."""
+    listed = list(statuses)
+    return sum(1 for s in listed if s in DONE), len(listed)
+
+
 def progress(questions: Sequence[Question], current: int | None = None) -> Progress:
     """Over a conversation's questions, already loaded. `current`: the id of the question a
     prompt asks, which gives `number`; without it, `number` is that of the next question."""
     ordered = sorted(questions, key=lambda q: q.position)
-    done = sum(1 for q in ordered if q.status in DONE)
+    done, _total = done_of(q.status for q in ordered)
     number = next(
         (place for place, q in enumerate(ordered, 1) if current is not None and q.id == current),
         min(done + 1, len(ordered)),

@@ -83,7 +83,9 @@ async def build_server(
 
     adapters = build_adapters(settings, engine, clock, on_stored)
     # Prompts go to Slack when configured, else Teams when configured, else the terminal.
-    senders: dict[str, Sender] = {"console": ConsoleSender(console or sys.stdout, show_recipient=True)}
+    senders: dict[str, Sender] = {
+        "console": ConsoleSender(console or sys.stdout, show_recipient=True, store=store)
+    }
     if "slack" in adapters:
         senders["slack"] = adapters["slack"]
     if "teams" in adapters and settings.teams_delivery:

@@ -21,6 +21,7 @@ from reflectbot.server import Server, build_server
 from reflectbot.settings import Settings
 from storage.importer import import_programme
 from storage.models import Answer, ChatIdentity, Person, Question
+from tests.databases import fresh_database
 from tests.fakes.teams_connector import FakeTeamsConnector, TeamsUser, adaptive_cards
 
 SCHEMAS = Path(__file__).parent / "fixtures" / "schemas"
@@ -48,9 +49,9 @@ class World:
         await self.server.tick(at)
 
     async def drain(self) -> None:
-        """What the running server's loop does when the adapter calls on_stored()."""
-        await self.server.engine.take_waiting(self.now)
-        await self.server.deliverer.drain(self.now)
+        """What the running server's work loop does when the adapter calls on_stored(): take
+        the replies waiting in the inbox, then send what is in the outbox."""
+        await self.server.runner.take_and_send()
 
     async def due(self, person_id: str, flow: str) -> datetime:
         async with self.server.store.session() as session:
@@ -83,11 +84,18 @@ class World:
 
 @asynccontextmanager
 async def open_teams_world(tmp_path: Path, programme: Path) -> AsyncIterator[World]:
+    with fresh_database(tmp_path) as database_url:
+        async with _open_teams_world(database_url, programme) as world:
+            yield world
+
+
+@asynccontextmanager
+async def _open_teams_world(database_url: str, programme: Path) -> AsyncIterator[World]:
     connector = FakeTeamsConnector()
     await connector.start()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite:///{tmp_path}/reflectbot.db",
+        database_url=database_url,
         teams_enabled=True,
         teams_service_url=connector.service_url,
     )

@@ -8,11 +8,14 @@ Teams card) joins the walk by adding a helper to DONE_DISPLAYS or ASKED_DISPLAYS
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 
 import pytest
 
+from adapters.slack.home import home_view
+from bot.home import home_for
 from bot.i18n import Translator
 from bot.messages import Outgoing
 from bot.progress import progress
@@ -55,8 +58,17 @@ async def digest_shows(t: Transcript) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
+async def home_shows(t: Transcript) -> tuple[int, int] | None:
+    """What the App Home tab shows under "Coming up", as Slack would render it now."""
+    home = await home_for(t.engine.store, PERSON, t.now)
+    assert home is not None
+    text = json.dumps(home_view(home, Translator()), ensure_ascii=False)
+    match = re.search(r": (\d+) of (\d+) questions answered\.", text)
+    return (int(match[1]), int(match[2])) if match else None
+
+
 # Displays that count the questions done; a prompt's header shows the place of the one it asks.
-DONE_DISPLAYS: dict[str, Display] = {"status": status_shows, "digest": digest_shows}
+DONE_DISPLAYS: dict[str, Display] = {"status": status_shows, "digest": digest_shows, "app home": home_shows}
 
 
 async def key_of(t: Transcript, question: Outgoing) -> str:
@@ -140,12 +152,14 @@ async def test_header_status_and_digest_count_the_midpoint_alike(
         assert shown == {
             "status": (done, MIDPOINT_TOTAL),
             "digest": (done, MIDPOINT_TOTAL),
+            "app home": (done, MIDPOINT_TOTAL),
             "header total": (MIDPOINT_TOTAL, MIDPOINT_TOTAL),
         }, key
     # Done: nothing is open any more, and the digest says so.
     assert "Your midpoint reflection is complete" in closing[-1]
     assert await status_shows(t) is None
     assert await digest_shows(t) is None
+    assert await home_shows(t) is None
 
 
 async def test_a_final_reflection_keeps_its_total_as_follow_ups_are_passed(transcript: Transcript) -> None:
@@ -157,7 +171,7 @@ async def test_a_final_reflection_keeps_its_total_as_follow_ups_are_passed(trans
         "goal_progress": "4",
         "adopt": "Cooking demonstrations.",
     }
-    steps, closing = await walk(transcript, "final", replies, {"status": status_shows})
+    steps, closing = await walk(transcript, "final", replies, {"status": status_shows, "app home": home_shows})
     assert [(key, place) for key, place, _shown in steps] == [
         ("outcomes", 1),
         ("outcome_innovation", 5),
@@ -165,7 +179,11 @@ async def test_a_final_reflection_keeps_its_total_as_follow_ups_are_passed(trans
         ("adopt", 7),
     ]
     for key, place, shown in steps:
-        assert shown == {"status": (place - 1, FINAL_TOTAL), "header total": (FINAL_TOTAL, FINAL_TOTAL)}, key
+        assert shown == {
+            "status": (place - 1, FINAL_TOTAL),
+            "app home": (place - 1, FINAL_TOTAL),
+            "header total": (FINAL_TOTAL, FINAL_TOTAL),
+        }, key
     assert "Safe travels home" in closing[-1]
 
 

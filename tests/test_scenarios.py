@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from adapters.console.translate import to_incoming
+from adapters.console.chat import ConsoleChat
 from bot.plan import plan_for
 from bot.privacy import export_person
 from reflectbot.server import Server, build_server
@@ -82,9 +82,12 @@ class Printed(io.StringIO):
 
 
 class ConsoleDriver:
+    """The terminal adapter (`reflectbot chat`), printing where `serve`'s sweeps print too."""
+
     def __init__(self, server: Server, printed: Printed, clock: Clock, person_id: str) -> None:
         self.server, self.printed, self.clock, self.person_id = server, printed, clock, person_id
         self.store = server.store
+        self.chat = ConsoleChat(server.engine, person_id, server.deliverer.senders["console"], clock)
         self.read = 0
 
     async def start(self, flow: str) -> None:
@@ -94,8 +97,7 @@ class ConsoleDriver:
         await self.server.deliverer.drain(self.clock.now)
 
     async def say(self, text: str) -> None:
-        await self.server.engine.handle(to_incoming(self.person_id, text + "\n"), self.clock.now)
-        await self.server.deliverer.drain(self.clock.now)
+        await self.chat.say(text + "\n")
 
     command = say
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.slack.translate import PAYLOADS, FromSlack, plain_text, translate
+from bot.actions import HOME_OPENED
 from bot.messages import Incoming
 from tests.fakes.slack_api import payload
 
@@ -44,7 +45,10 @@ def test_a_message_in_a_channel_is_ignored() -> None:
 
 def test_opening_the_home_tab_asks_for_the_home_view() -> None:
     assert translate(payload("event_app_home_opened")) == FromSlack(
-        "home", "U0RINA0001", event_id="Ev0HOME00001"
+        "home",
+        "U0RINA0001",
+        incoming=Incoming("slack", "U0RINA0001", action=HOME_OPENED, event_id="Ev0HOME00001"),
+        event_id="Ev0HOME00001",
     )
     messages_tab = payload("event_app_home_opened")
     messages_tab["event"]["tab"] = "messages"
@@ -109,7 +113,7 @@ def test_a_form_submission_answers_its_question_with_the_whole_text() -> None:
         ("all-now", "reply", "all-now"),
         ("", "reply", "help"),
         ("dance", "reply", "help"),  # never taken as an answer
-        ("export", "export", None),
+        ("export", "reply", "export"),  # the engine queues the export, as for any platform
         ("share Grandmothers decide", "reply", "share Grandmothers decide"),
     ],
 )

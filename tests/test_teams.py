@@ -20,8 +20,9 @@ from bot.privacy import export_person
 from reflectbot.server import build_server
 from reflectbot.settings import Settings
 from storage.importer import import_programme
-from storage.models import OutboxMessage, SupportRequest
+from storage.models import InboundEvent, OutboxMessage, SupportRequest
 from tests.conftest import PROGRAMME, table_rows
+from tests.databases import fresh_database
 from tests.fakes.teams_connector import (
     FARHANA_AAD,
     SOKHA_AAD,
@@ -40,6 +41,12 @@ FAMILY_PRACTICES = "Train self-reliance groups in the 12 key family practices th
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     async with open_teams_world(tmp_path, PROGRAMME) as opened:
         yield opened
+
+
+async def inbox_of(world: World) -> list[tuple[str, str | None, str, str | None]]:
+    async with world.server.store.reading() as session:
+        rows = (await session.exec(select(InboundEvent).order_by(InboundEvent.id))).all()  # type: ignore[arg-type]
+    return [(r.event_id, r.person_id, r.status, (r.payload or {}).get("text")) for r in rows]
 
 
 async def test_installing_the_app_stores_the_persons_conversation_reference(world: World) -> None:
@@ -69,7 +76,7 @@ async def test_a_tick_at_the_midpoint_posts_a_card_quoting_the_learning_goal(wor
     assert_valid_card(card)
 
 
-async def test_a_text_reply_and_a_card_submission_are_each_stored_against_their_question(
+async def test_a_text_reply_and_a_card_submission_are_kept_before_the_201_and_taken_by_the_work_loop(
     world: World,
 ) -> None:
     tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
@@ -77,20 +84,34 @@ async def test_a_text_reply_and_a_card_submission_are_each_stored_against_their_
     await world.tick(await world.due("tanvir", "midpoint"))
     first = world.connector.cards(tanvir.conversation_id)[-1]
 
-    # A typed reply answers the current question.
-    assert await tanvir.say("Mothers' groups meet under the village tree.") == 201
-    await world.drain()
+    # A typed reply: in the inbox, as written, when Teams gets its 201; nothing else done yet.
+    calls = len(world.connector.requests)
+    typed = tanvir.activity("message_text", text="Mothers' groups meet under the village tree.")
+    assert await tanvir.post(typed) == 201
+    assert await inbox_of(world) == [(typed["id"], "tanvir", "pending", "Mothers' groups meet under the village tree.")]
+    assert world.connector.requests[calls:] == []  # no call to Teams from the request
+    assert await answers(world, "tanvir") == {}
+    # The server's work loop takes it: the answer is stored and the next card follows.
+    await world.server.runner.take_and_send()
     second = world.connector.cards(tanvir.conversation_id)[-1]
     assert FAMILY_PRACTICES in json.dumps(second, ensure_ascii=False)
     assert question_id_of(second) != question_id_of(first)
 
-    # The form on the card answers the card's own question.
+    # The form on the card answers the card's own question; kept the same way.
     value = {
         "question_id": question_id_of(second),
         "answer": "Cooking demonstrations teach more than leaflets.",
     }
-    assert await tanvir.submit(value) == 201
-    await world.drain()
+    calls = len(world.connector.requests)
+    submitted = tanvir.activity("submit_choice", value=value)
+    assert await tanvir.post(submitted) == 201
+    assert await inbox_of(world) == [
+        (typed["id"], "tanvir", "done", None),  # taken: only its id is kept, for retries
+        (submitted["id"], "tanvir", "pending", "Cooking demonstrations teach more than leaflets."),
+    ]
+    assert world.connector.requests[calls:] == []
+    assert "learning" not in await answers(world, "tanvir")
+    await world.server.runner.take_and_send()
 
     stored = await answers(world, "tanvir")
     assert stored["observations"].text == "Mothers' groups meet under the village tree."
@@ -102,7 +123,7 @@ async def test_a_text_reply_and_a_card_submission_are_each_stored_against_their_
         ("Your learning goal: “Train s", "Cooking demonstrations teach more than leaflets."),
     ]
 
-    # Each answered card now shows the recorded answer in place of its form.
+    # Each answered card, typed or submitted, now shows the recorded answer in place of its form.
     card_ids = [
         i
         for i, a in zip(
@@ -119,45 +140,54 @@ async def test_a_text_reply_and_a_card_submission_are_each_stored_against_their_
     assert "Your answer: Cooking demonstrations teach more than leaflets." in shown[1]
     assert all("Input.Text" not in s and "Action.Submit" not in s for s in shown)
 
-    # A late submission on the first card still answers the first question.
-    assert await tanvir.submit({"question_id": question_id_of(first), "answer": "Also: fathers cook."}) == 201
-    await world.drain()
+    # A late submission on the first card still answers the first question, and its card
+    # (the one Teams names as the submission's replyToId) shows the correction.
+    late = {"question_id": question_id_of(first), "answer": "Also: fathers cook."}
+    assert await tanvir.submit(late, reply_to=card_ids[0]) == 201
+    await world.server.runner.take_and_send()
     stored = await answers(world, "tanvir")
     assert stored["observations"].text == "Also: fathers cook."
     assert stored["learning"].text == "Cooking demonstrations teach more than leaflets."
+    update = world.connector.updates(tanvir.conversation_id)[-1]
+    assert update.path.rsplit("/", 1)[1] == card_ids[0]
+    assert "Your answer: Also: fathers cook." in json.dumps(adaptive_cards(update.body)[0], ensure_ascii=False)
     for card in world.every_card():
         assert_valid_card(card)
 
 
-async def test_a_429_is_retried_after_retry_after_and_the_card_arrives_once(world: World) -> None:
+async def test_a_card_that_cannot_be_updated_leaves_the_answer_stored_and_the_rest_flowing(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    tanvir = TeamsChat(world, world.user(TANVIR_AAD, "Tanvir Hossain"))
+    await tanvir.user.install()
+    await world.tick(await world.due("tanvir", "midpoint"))
+    world.connector.fail_next(404, route="update")  # e.g. the person deleted the message
+    with caplog.at_level(logging.WARNING):
+        await tanvir.say("Mothers' groups meet under the village tree.")
+    assert "not updated: ErrorResponseException 404" in caplog.text
+    assert "Mothers" not in caplog.text  # ids and types only, never what a person wrote
+    assert (await answers(world, "tanvir"))["observations"].text == "Mothers' groups meet under the village tree."
+    async with world.server.store.session() as session:
+        rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.person_id == "tanvir"))).all()
+    assert {r.status for r in rows} == {"sent"}  # not failed, not retried
+    assert FAMILY_PRACTICES in json.dumps(world.connector.cards(tanvir.user.conversation_id)[-1], ensure_ascii=False)
+
+
+async def test_a_changed_conversation_reference_replaces_the_stored_one_at_the_next_activity(
+    world: World,
+) -> None:
     tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
     await tanvir.install()
-    world.connector.throttle_next(retry_after=30)
-    due = await world.due("tanvir", "midpoint")
-    await world.tick(due)
-    # The intro was refused with 429: it and the card behind it wait for Retry-After.
-    throttled = [r for r in world.connector.requests if r.status == 429]
-    assert len(throttled) == 1
-    assert world.connector.activities(tanvir.conversation_id) == []
-    async with world.server.store.session() as session:
-        waiting = (await session.exec(select(OutboxMessage).where(OutboxMessage.person_id == "tanvir"))).all()
-    assert len(waiting) == 2 and {w.status for w in waiting} == {"pending"}
-    # The intro waits for Retry-After; the card waits behind it, so the two keep their order.
-    intro_row = min(waiting, key=lambda w: w.id or 0)
-    assert intro_row.not_before >= due + timedelta(seconds=30)
-
-    world.now = due + timedelta(seconds=29)
+    assert await tanvir.say("help") == 201
+    assert (await world.reference("tanvir"))["conversation_id"] == tanvir.conversation_id  # type: ignore[index]
     await world.drain()
-    assert world.connector.cards(tanvir.conversation_id) == []
-
-    world.now = due + timedelta(seconds=60)
+    assert len(world.connector.activities(tanvir.conversation_id)) == 1  # the help
+    # Teams moved his chat (a new conversation id): what reaches him now is the new one.
+    tanvir.conversation_id = "a:personal-moved-conversation"
+    assert await tanvir.say("status") == 201
+    assert (await world.reference("tanvir"))["conversation_id"] == "a:personal-moved-conversation"  # type: ignore[index]
     await world.drain()
-    await world.drain()  # a second drain finds nothing more to send
-    intro, question = world.connector.activities(tanvir.conversation_id)
-    assert "halfway through your exchange" in intro["text"]
-    [card] = adaptive_cards(question)
-    assert "What have you observed" in json.dumps(card)
-    assert len([r for r in world.connector.requests if r.status == 429]) == 1
+    assert len(world.connector.activities("a:personal-moved-conversation")) == 1  # the status answer
 
 
 async def test_without_a_stored_reference_the_conversation_is_created_and_the_prompt_arrives(
@@ -210,54 +240,6 @@ async def test_a_refused_conversation_marks_the_person_unreachable_until_the_app
     assert len(world.connector.creates(SOKHA_AAD)) == 2
 
 
-async def test_someone_the_programme_does_not_know_gets_a_polite_answer_and_nothing_is_stored(
-    world: World,
-) -> None:
-
-    before = await table_rows(world.server.store)
-    stranger = world.user("0f0f0f0f-1111-4222-8333-444455556666", "Someone Else")
-    assert await stranger.install() == 201
-    assert await stranger.say("Hello, what is this?") == 201
-    await world.drain()
-    [reply] = world.connector.activities(stranger.conversation_id)
-    assert "I do not know you yet" in reply["text"]
-    assert await table_rows(world.server.store) == before
-
-
-async def test_a_retried_activity_is_stored_once(world: World) -> None:
-    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
-    await tanvir.install()
-    await world.tick(await world.due("tanvir", "midpoint"))
-    reply = tanvir.activity("message_text", text="Mothers' groups meet under the village tree.")
-    assert await tanvir.post(reply) == 201
-    await world.drain()
-    sent = len(world.connector.activities())
-    assert await tanvir.post(reply) == 201  # Teams did not get our answer in time and sends it again
-    await world.drain()
-    assert len(world.connector.activities()) == sent
-    assert list(await answers(world, "tanvir")) == ["observations"]
-
-
-async def test_export_sends_the_persons_own_data_back_in_their_chat(world: World) -> None:
-    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
-    await tanvir.install()
-    await world.tick(await world.due("tanvir", "midpoint"))
-    await tanvir.say("Mothers' groups meet under the village tree.")
-    await world.drain()
-    before = len(world.connector.activities(tanvir.conversation_id))
-    assert await tanvir.say("export") == 201
-    [reply] = world.connector.activities(tanvir.conversation_id)[before:]
-    assert reply["textFormat"] == "xml"
-    assert reply["text"].startswith("Everything reflectbot keeps about you, as JSON:<br><pre>")
-    body = reply["text"].split("<pre>", 1)[1].rsplit("</pre>", 1)[0]
-    import html
-
-    data = json.loads(html.unescape(body))
-    assert data["person"] == "tanvir"
-    assert data["reflections"][0]["answer"] == "Mothers' groups meet under the village tree."
-    assert list(await answers(world, "tanvir")) == ["observations"]  # "export" was not an answer
-
-
 async def test_removing_the_app_forgets_the_reference_and_a_stale_one_is_replaced(world: World) -> None:
     tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
     await tanvir.install()
@@ -302,12 +284,19 @@ async def test_support_alerts_reach_a_teams_coordinator_with_a_button(world: Wor
 async def served(tmp_path: Path, **settings: Any) -> AsyncIterator[tuple[Any, TeamsUser, FakeTeamsConnector]]:
     """`reflectbot serve` with these settings on 127.0.0.1, the fixture programme imported, and
     Tanvir's Teams client pointed at its /api/messages."""
+    with fresh_database(tmp_path) as database_url:
+        async with _served(database_url, **settings) as served:
+            yield served
+
+
+@contextlib.asynccontextmanager
+async def _served(database_url: str, **settings: Any) -> AsyncIterator[tuple[Any, TeamsUser, FakeTeamsConnector]]:
     connector = FakeTeamsConnector()
     await connector.start()
     server = await build_server(
         Settings(
             _env_file=None,  # type: ignore[call-arg]
-            database_url=f"sqlite:///{tmp_path}/reflectbot.db",
+            database_url=database_url,
             teams_service_url=connector.service_url,
             **settings,
         ),
@@ -410,3 +399,64 @@ async def test_what_is_not_an_activity_is_refused_and_stores_nothing(world: Worl
             async with session.post(world.endpoint, data=body, headers=headers) as response:
                 assert response.status == status, body
     assert await table_rows(world.server.store) == before
+
+
+async def test_an_invoke_gets_botbuilders_answer_in_the_response_and_stores_nothing(world: World) -> None:
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    before = await table_rows(world.server.store)
+    invoke = tanvir.activity("message_text", type="invoke", value={"action": {}})
+    invoke["name"] = "adaptiveCard/action"
+    assert await tanvir.post(invoke) == 501  # nothing here handles invokes: botbuilder says so
+    assert await table_rows(world.server.store) == before
+
+
+def test_a_remembered_reference_is_trusted_for_a_while_and_only_while_it_is_the_same() -> None:
+    from adapters.teams.references import Remembered
+
+    now = [0.0]
+    remembered = Remembered(ttl=300, clock=lambda: now[0])
+    reference = {"conversation_id": "a:1", "stored_at": "2027-01-18T03:00:00+00:00"}
+    assert remembered.person_for(TANVIR_AAD, reference) is None  # never seen: storage is asked
+    remembered.keep(TANVIR_AAD, "tanvir", reference)
+    # When it was stored is no part of what it says.
+    assert remembered.person_for(TANVIR_AAD, {**reference, "stored_at": "later"}) == "tanvir"
+    assert remembered.person_for(TANVIR_AAD, {**reference, "conversation_id": "a:2"}) is None
+    remembered.keep(TANVIR_AAD, "tanvir", reference)
+    now[0] = 301  # another process may have changed it meanwhile: storage is asked again
+    assert remembered.person_for(TANVIR_AAD, reference) is None
+
+
+def sent_cards(world: World, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """(Teams message id, card) of every card sent in the conversation, in order."""
+    return [
+        (message_id, adaptive_cards(activity)[0])
+        for message_id, activity in zip(
+            world.connector.activity_ids(conversation_id), world.connector.activities(conversation_id), strict=True
+        )
+        if adaptive_cards(activity)
+    ]
+
+
+async def test_the_card_a_person_answers_on_is_the_one_that_shows_the_answer(world: World) -> None:
+    """After a reminder two cards ask the same question: the one Teams names as the submission's
+    card (its replyToId) shows the answer. A typed answer shows on the latest card that asked."""
+    tanvir = world.user(TANVIR_AAD, "Tanvir Hossain")
+    await tanvir.install()
+    due = await world.due("tanvir", "midpoint")
+    await world.tick(due)
+    await world.tick(due + timedelta(days=4))  # no answer yet: a reminder, itself a card
+    (first_id, first), (reminder_id, reminder) = sent_cards(world, tanvir.conversation_id)
+    assert question_id_of(first) == question_id_of(reminder)
+    value = {"question_id": question_id_of(first), "answer": "Mothers' groups meet under the village tree."}
+    assert await tanvir.submit(value, reply_to=first_id) == 201
+    await world.drain()
+    [update] = world.connector.updates(tanvir.conversation_id)
+    assert update.path.rsplit("/", 1)[1] == first_id != reminder_id
+
+    current_id, _current = sent_cards(world, tanvir.conversation_id)[-1]
+    assert await tanvir.say("Cooking demonstrations teach more than leaflets.") == 201
+    await world.drain()
+    update = world.connector.updates(tanvir.conversation_id)[-1]
+    assert update.path.rsplit("/", 1)[1] == current_id
+    assert "Cooking demonstrations" in json.dumps(adaptive_cards(update.body)[0])

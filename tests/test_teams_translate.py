@@ -6,7 +6,6 @@ import pytest
 from botbuilder.schema import Activity
 
 from adapters.teams.translate import (
-    ExportRequested,
     Installed,
     Said,
     Uninstalled,
@@ -14,6 +13,7 @@ from adapters.teams.translate import (
     tenant_id,
     translate,
 )
+from bot.commands import parse_command
 from bot.messages import Incoming
 from tests.fakes.teams_connector import TANVIR_AAD, TENANT, recorded
 
@@ -41,6 +41,7 @@ def test_a_text_message_is_text_with_the_activity_id_as_event_id() -> None:
             TANVIR_AAD,
             text="Mothers' groups meet under the village tree.",
             event_id="1816472365123",
+            show_answer=True,  # the card it answers changes to show the answer
         )
     )
 
@@ -60,7 +61,15 @@ def test_a_mention_of_the_bot_is_not_part_of_the_text() -> None:
 def test_a_choice_button_answers_the_question_of_its_card() -> None:
     event = translate(activity("submit_choice"))
     assert event == Said(
-        Incoming("teams", TANVIR_AAD, question_id=7, values=("2",), event_id="1816472366001")
+        Incoming(
+            "teams",
+            TANVIR_AAD,
+            question_id=7,
+            values=("2",),
+            event_id="1816472366001",
+            show_answer=True,
+            message_id="1000000000004",  # the card's own message (the submission's replyToId)
+        )
     )
 
 
@@ -73,6 +82,8 @@ def test_the_card_form_answers_its_question_with_the_text_written() -> None:
             text="Cooking demonstrations teach more than leaflets.",
             question_id=2,
             event_id="1816472366002",
+            show_answer=True,
+            message_id="1000000000002",
         )
     )
 
@@ -85,7 +96,9 @@ def test_a_multiple_choice_form_gives_every_value_chosen() -> None:
 
 def test_a_button_that_is_not_an_answer_comes_back_as_its_action() -> None:
     event = translate(activity("submit_action"))
-    assert event == Said(Incoming("teams", TANVIR_AAD, action="support-handled:3", event_id="1816472366004"))
+    assert event == Said(
+        Incoming("teams", TANVIR_AAD, action="support-handled:3", event_id="1816472366004", show_answer=True)
+    )
 
 
 def test_a_submission_without_a_question_is_ignored() -> None:
@@ -98,8 +111,11 @@ def test_other_activities_are_ignored(name: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["export", "Export", "/export"])
-def test_export_is_handled_by_the_adapter(text: str) -> None:
-    assert translate(activity("message_text", text=text)) == ExportRequested(TANVIR_AAD, "1816472365123")
+def test_export_is_a_command_for_the_engine_like_every_other(text: str) -> None:
+    event = translate(activity("message_text", text=text))
+    assert isinstance(event, Said)
+    command = parse_command(event.incoming.text or "", explicit=event.incoming.is_command)
+    assert command is not None and command.word == "export"
 
 
 def test_a_leading_slash_marks_a_command() -> None:

@@ -1,4 +1,9 @@
-"""`reflectbot chat --as PERSON`: talk to the bot as that person in the terminal."""
+"""`reflectbot chat --as PERSON`: talk to the bot as that person in the terminal.
+
+The terminal takes a line the way every platform takes a reply: `Engine.accept` keeps it in the
+inbox, then the engine takes what waits (`take_waiting`) and the outbox prints what follows. There
+is no server loop here, so the session does that work itself after each line.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,36 @@ from adapters.console.sender import ConsoleSender
 from adapters.console.translate import to_incoming
 from bot.delivery import Deliverer
 from bot.engine import Engine
-from bot.messages import Delivery
+from bot.messages import Delivery, Incoming
+from bot.ports import Sender
+
+
+class ConsoleChat:
+    """One person's terminal session: lines in, messages out through `sender` (a ConsoleSender)."""
+
+    def __init__(self, engine: Engine, person_id: str, sender: Sender, clock: Callable[[], datetime]) -> None:
+        self.engine, self.person_id, self.sender, self.clock = engine, person_id, sender, clock
+        self.deliverer = Deliverer(engine.store, {"console": sender})
+
+    async def start(self) -> None:
+        """Continue the person's open conversation, or start their next one now."""
+        await self.engine.start_next(self.person_id, self.clock())
+        await self.deliverer.drain(self.clock(), person_id=self.person_id)
+
+    async def receive(self, incoming: Incoming) -> None:
+        """Keep what was typed in the inbox; someone the programme does not know is answered at
+        once (nothing of theirs is kept)."""
+        for reply in await self.engine.accept(incoming, self.clock()):
+            await self.sender.send(Delivery("console", self.person_id), reply)
+
+    async def work(self) -> None:
+        """What `reflectbot serve`'s loop does: take what waits, then print what it wrote."""
+        await self.engine.take_waiting(self.clock())
+        await self.deliverer.drain(self.clock(), person_id=self.person_id)
+
+    async def say(self, line: str) -> None:
+        await self.receive(to_incoming(self.person_id, line))
+        await self.work()
 
 
 async def chat(
@@ -27,9 +61,8 @@ async def chat(
     Returns how many replies were read. With `echo`, typed lines are printed too, so a piped
     session reads as a transcript.
     """
-    deliverer = Deliverer(engine.store, {"console": ConsoleSender(stdout)})
-    await engine.start_next(person_id, clock())
-    await deliverer.drain(clock(), person_id=person_id)
+    session = ConsoleChat(engine, person_id, ConsoleSender(stdout, store=engine.store), clock)
+    await session.start()
     replies = 0
     while True:
         line = await asyncio.to_thread(stdin.readline)
@@ -40,6 +73,4 @@ async def chat(
         if echo:
             print(f"> {line.strip()}\n", file=stdout, flush=True)
         replies += 1
-        for message in await engine.handle(to_incoming(person_id, line), clock()):
-            await deliverer.senders["console"].send(Delivery("console", person_id), message)
-        await deliverer.drain(clock(), person_id=person_id)
+        await session.say(line)

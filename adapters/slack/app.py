@@ -1,11 +1,12 @@
 """The Slack adapter: slack-bolt's AsyncApp behind `POST /slack/events` (or Socket Mode), and the
 outbox's Slack sender.
 
-Every request is read by `adapters.slack.translate` and kept in the engine's inbox (one insert)
-before bolt answers Slack (`process_before_response=True`), so Slack hears back well within its
-three seconds however busy the engine is. `on_stored()` then wakes the server's loop, which has the
-engine take the reply and sends what follows (the next question, the update that shows a recorded
-answer) through the outbox, as it does the App Home view and an export. Only what cannot wait or cannot be stored is sent
+Every request is verified (bolt checks the signing secret), read by `adapters.slack.translate`
+and handed to `Engine.accept`, which keeps it in the inbox in one statement, before bolt answers
+Slack (`process_before_response=True`), so Slack hears back well within its three seconds however
+busy the engine is. `on_stored()` then wakes the server's work loop, which has the engine take the
+reply and sends what follows through the outbox: the next question, the update that shows a
+recorded answer, the App Home view, an export. Only what cannot wait or cannot be stored is sent
 from the request itself: opening a form (its trigger_id lives three seconds) and the answer to
 someone the programme does not know.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -30,11 +30,10 @@ from adapters.slack import texts
 from adapters.slack.blocks import escape, fit, form_view, mrkdwn
 from adapters.slack.sender import ChannelPacer, SlackSender
 from adapters.slack.translate import COMMAND, FORM_CALLBACK, PLATFORM, PREFIX, FromSlack, translate
-from bot.engine import UNKNOWN_PERSON, Engine, find_person
+from bot.engine import Engine
 from bot.flows import FLOWS
-from bot.messages import Delivery, Op, Outgoing
-from storage.models import Conversation, LearningGoal, Programme, Question
-from storage.outbox import enqueue
+from bot.messages import Delivery, Outgoing
+from storage import identities, reflections
 
 logger = logging.getLogger(__name__)
 
@@ -138,12 +137,12 @@ class SlackAdapter:
         read = translate(body)
         if read is None:
             return
-        if read.kind == "home":
-            if not await self._queue(read.user_id, Op.PUBLISH_HOME, f"slack-home:{read.event_id or uuid.uuid4()}"):
-                await client.views_publish(user_id=read.user_id, view=self._stranger_home())
-            return
         replies = await self._take(read)
-        if replies and read.channel:
+        if not replies:
+            return
+        if read.kind == "home":
+            await client.views_publish(user_id=read.user_id, view=self._stranger_home(replies[0]))
+        elif read.channel:
             for reply in replies:
                 await client.chat_postMessage(channel=read.channel, text=escape(reply.text))
 
@@ -168,28 +167,22 @@ class SlackAdapter:
         if read is None:
             await ack()
             return
-        # Answers come in the DM; typed anywhere else, the person is told where to look.
-        elsewhere = not (read.channel or "").startswith("D")
-        language = await self._language(read.user_id)
-        if language is None:
-            await ack(response_type="ephemeral", text=escape(self.translator.gettext("en", UNKNOWN_PERSON)))
+        replies = await self._take(read)
+        if replies:
+            await ack(response_type="ephemeral", text=escape(replies[0].text))
             return
-        t = partial(self.translator.gettext, language)
-        if read.kind == "export":
-            await self._queue(
-                read.user_id, Op.DELIVER_EXPORT, f"slack-export:{read.event_id}", text=t(texts.EXPORT_READY)
-            )
-        else:
-            await self._take(read)
-        if elsewhere:
-            await ack(response_type="ephemeral", text=escape(t(texts.ANSWERED_IN_DM)))
+        # Answers come in the DM; typed anywhere else, the person is told where to look.
+        if not (read.channel or "").startswith("D"):
+            known = await identities.recipient(self.store, PLATFORM, read.user_id)
+            told = self.translator.gettext(known.language if known else "en", texts.ANSWERED_IN_DM)
+            await ack(response_type="ephemeral", text=escape(told))
         else:
             await ack()
 
     # -- what the listeners do ------------------------------------------------------------
     async def _take(self, read: FromSlack) -> list[Outgoing]:
-        """Keep what the person sent in the inbox (the engine takes it right after, in the drain
-        loop); returns replies for someone unknown (nothing stored)."""
+        """Keep what the person sent in the inbox (the server's work loop takes it right after);
+        returns the answer for someone unknown (nothing stored)."""
         assert read.incoming is not None
         replies = await self.engine.accept(read.incoming, self.clock())
         if replies:
@@ -198,54 +191,16 @@ class SlackAdapter:
         self.on_stored()
         return []
 
-    async def _language(self, user_id: str) -> str | None:
-        async with self.store.session() as session:
-            person = await find_person(session, PLATFORM, user_id)
-            if person is None:
-                return None
-            programme = await session.get(Programme, person.programme_id)
-            return person.language or (programme.language if programme else "en")
-
-    async def _queue(
-        self,
-        user_id: str,
-        op: Op,
-        key: str,
-        text: str = "",
-    ) -> bool:
-        """Put a Slack-only operation for the person in the outbox; False for someone unknown.
-        A retried request has the same key, so it is queued once."""
-        async with self.store.session() as session:
-            person = await find_person(session, PLATFORM, user_id)
-            if person is None:
-                return False
-            programme = await session.get(Programme, person.programme_id)
-            out = Outgoing(
-                person_id=person.id,
-                text=text,
-                language=person.language or (programme.language if programme else "en"),
-                always=True,
-                op=op,
-            )
-            await enqueue(session, key=key, person_id=person.id, payload=out.to_json(), now=self.clock())
-        self.on_stored()
-        return True
-
     async def _open_form(self, read: FromSlack, client: AsyncWebClient) -> None:
-        async with self.store.session() as session:
-            person = await find_person(session, PLATFORM, read.user_id)
-            question = await session.get(Question, read.question_id) if read.question_id else None
-            if person is None or question is None or question.person_id != person.id:
-                return
-            goal = await session.get(LearningGoal, question.goal_id) if question.goal_id else None
-            conv = await session.get(Conversation, question.conversation_id)
-            programme = await session.get(Programme, person.programme_id)
-            language = person.language or (programme.language if programme else "en")
-        t = partial(self.translator.gettext, language)
-        label = t(FLOWS[conv.flow].title) if conv else None
-        view = form_view(question.id, question.text, goal.text if goal else None, label, read.message, t)  # type: ignore[arg-type]
+        if read.question_id is None:
+            return
+        question = await reflections.asked_question(self.store, PLATFORM, read.user_id, read.question_id)
+        if question is None:
+            return
+        t = partial(self.translator.gettext, question.language)
+        label = t(FLOWS[question.flow].title) if question.flow else None
+        view = form_view(question.question_id, question.text, question.goal, label, read.message, t)
         await client.views_open(trigger_id=read.trigger_id, view=view)
 
-    def _stranger_home(self) -> dict[str, Any]:
-        text = self.translator.gettext("en", UNKNOWN_PERSON)
-        return {"type": "home", "blocks": [{"type": "section", "text": mrkdwn(fit(text, 2900))}]}
+    def _stranger_home(self, reply: Outgoing) -> dict[str, Any]:
+        return {"type": "home", "blocks": [{"type": "section", "text": mrkdwn(fit(reply.text, 2900))}]}

@@ -20,17 +20,17 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import select
 
 from adapters.slack.blocks import answered_blocks, escape, fallback, message_blocks
 from adapters.slack.home import home_view
 from adapters.slack.translate import PLATFORM, message_id
+from bot.home import home_for
 from bot.i18n import Translator
 from bot.messages import Delivery, Op, Outgoing
 from bot.ports import DeliveryError
 from bot.privacy import UnknownPerson, export_person
+from storage import identities, reflections, sent
 from storage.db import Store
-from storage.models import Answer, ChatIdentity, OutboxMessage, Person
 
 logger = logging.getLogger(__name__)
 
@@ -184,17 +184,7 @@ class SlackSender:
             return str(known)
         opened = await self.client.conversations_open(users=delivery.address)
         channel = str(opened["channel"]["id"])
-        async with self.store.session() as session:
-            identity = (
-                await session.exec(
-                    select(ChatIdentity).where(
-                        ChatIdentity.platform == PLATFORM, ChatIdentity.external_id == delivery.address
-                    )
-                )
-            ).first()
-            if identity is not None:
-                identity.reference = {**(identity.reference or {}), "dm_channel": channel}
-                session.add(identity)
+        await identities.merge_reference(self.store, PLATFORM, delivery.address, {"dm_channel": channel})
         return channel
 
     async def _post(self, delivery: Delivery, message: Outgoing) -> str:
@@ -217,24 +207,16 @@ class SlackSender:
             response = await self.client.chat_postMessage(channel=channel, **args)
         return message_id(str(response["channel"]), str(response["ts"]))
 
-    # -- Slack-only operations the adapter puts in the outbox -------------------------------
+    # -- operations other than a new message -------------------------------------------------
     async def _show_answer(self, message: Outgoing) -> str:
-        """Update the question's message to show the answer now stored for it."""
-        if message.shown_in is None:
-            return ""  # Slack shows answers only on the message that was clicked
+        """Update the clicked message (a button's, or the one a form was opened from) to show
+        the answer now stored for its question."""
+        if message.shown_in is None or message.question_id is None:
+            return ""  # a typed answer: Slack shows answers only on the message that was clicked
         target = message.shown_in
-        async with self.store.session() as session:
-            original = (
-                await session.exec(
-                    select(OutboxMessage).where(
-                        OutboxMessage.platform == PLATFORM, OutboxMessage.platform_message_id == target
-                    )
-                )
-            ).first()
-            answer = (
-                await session.exec(select(Answer).where(Answer.question_id == message.question_id))
-            ).first()
-        if original is None or answer is None or original.person_id != message.person_id:
+        original = await sent.sent_as(self.store, PLATFORM, target, message.person_id)
+        answer = await reflections.recorded_answer(self.store, message.person_id, message.question_id)
+        if original is None or answer is None:
             return target  # nothing of theirs to show (or already forgotten)
         question = Outgoing.from_json(original.payload)
         if question.question_id != message.question_id:
@@ -242,17 +224,15 @@ class SlackSender:
         channel, ts = target.split(":", 1)
         t = self.gettext(question.language)
         await self.client.chat_update(
-            channel=channel, ts=ts, text=fallback(question), blocks=answered_blocks(question, answer.text, t)
+            channel=channel, ts=ts, text=fallback(question), blocks=answered_blocks(question, answer, t)
         )
         return target
 
     async def _publish_home(self, delivery: Delivery, message: Outgoing) -> str:
-        async with self.store.session() as session:
-            person = await session.get(Person, message.person_id)
-            if person is None or person.forgotten:
-                return ""
-            view = await home_view(session, person, self.translator, self.clock())
-        await self.client.views_publish(user_id=delivery.address, view=view)
+        home = await home_for(self.store, message.person_id, self.clock())
+        if home is None:
+            return ""
+        await self.client.views_publish(user_id=delivery.address, view=home_view(home, self.translator))
         return f"home:{delivery.address}"
 
     async def _export(self, delivery: Delivery, message: Outgoing) -> str:

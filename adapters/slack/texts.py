@@ -21,7 +21,6 @@ HOME_ANSWERS = N_("Your answers so far")
 HOME_NO_ANSWERS = N_("You have not answered any questions yet.")
 HOME_MORE_ANSWERS = N_("… and {count} earlier answers: /reflect export gives you all of them.")
 HOME_HELP = N_("Write /reflect help to see what you can do.")
-EXPORT_READY = N_("Here is everything reflectbot keeps about you, as a JSON file.")
 ANSWERED_IN_DM = N_("I have answered in our direct messages.")
 # Shared with bot/commands.py (`status`), so already in every catalogue.
 STATUS_LINE = N_("{flow}: {done} of {total} questions answered.")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.actions import HOME_OPENED
 from bot.commands import parse_command
 from bot.messages import Incoming
 
@@ -25,7 +26,7 @@ PREFIX = "rb:"
 FORM_CALLBACK = "rb:form"
 ANSWER_INPUT = ("answer", "text")  # block_id, action_id of the modal's text input
 
-Kind = Literal["reply", "open_form", "home", "export"]
+Kind = Literal["reply", "open_form", "home"]
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,10 @@ class FromSlack:
     """One Slack request, read.
 
     `reply`: `incoming` goes to the engine; `message` ("channel:ts") is the message a button or
-    form belonged to, which the incoming's receipt updates to show the recorded answer once it is
-    taken. `open_form`: open the form
-    for `question_id` with `trigger_id`. `home`: publish the person's App Home. `export` and
-    `share`: /reflect sub-commands the adapter answers itself.
+    form belonged to, which is updated to show the recorded answer once the reply is taken.
+    `open_form`: open the form for `question_id` with `trigger_id` (at once: the trigger lives
+    three seconds). `home`: the App Home tab was opened; `incoming` asks the engine for the
+    person's home view (someone unknown gets the stranger's view at once instead).
     """
 
     kind: Kind
@@ -99,7 +100,9 @@ def home_opened(body: dict[str, Any]) -> FromSlack | None:
     event = body.get("event") or {}
     if event.get("tab") != "home" or not event.get("user"):
         return None
-    return FromSlack("home", event["user"], event_id=body.get("event_id"))
+    user, event_id = event["user"], body.get("event_id")
+    incoming = Incoming(PLATFORM, user, action=HOME_OPENED, event_id=event_id)
+    return FromSlack("home", user, incoming=incoming, event_id=event_id)
 
 
 EVENTS: dict[str, Callable[[dict[str, Any]], FromSlack | None]] = {
@@ -212,9 +215,6 @@ def slash_command(body: dict[str, Any]) -> FromSlack | None:
     text = plain_text(body.get("text")).strip()
     channel = body.get("channel_id")
     event_id = f"command:{body.get('trigger_id')}"
-    word = text.split(maxsplit=1)[0].casefold() if text else ""
-    if word == "export":  # the person's data as a file: the adapter sends it
-        return FromSlack("export", user, channel=channel, event_id=event_id)
     if not text:
         text = "help"
     elif parse_command(text, explicit=True) is None:

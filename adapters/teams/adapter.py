@@ -1,56 +1,60 @@
-"""The Teams adapter: botbuilder's CloudAdapter behind `POST /api/messages`, and proactive sends.
+"""The Teams adapter: `POST /api/messages` behind botbuilder's authentication, and the outbox's
+Teams sender (proactive sends through botbuilder's CloudAdapter).
 
-Inbound: every activity is authenticated by botbuilder (JWT, when MICROSOFT_APP_ID is set),
-translated (adapters.teams.translate), the person's conversation reference is stored, and a reply
-is handed to `Engine.handle`, which stores it before Teams gets its HTTP answer. Outbound: the
-outbox calls `send()`, which continues the stored conversation, or creates the 1:1 conversation
-when none is stored, and turns Teams' refusals and throttling into `DeliveryError`s.
+Inbound, only what must happen before Teams gets its HTTP answer: the activity is authenticated
+exactly as CloudAdapter does it (`authenticate_request`: the Bot Framework JWT when
+MICROSOFT_APP_ID is set), translated (adapters.teams.translate), the sender's conversation
+reference is stored when it is new or changed, and a reply is kept by `Engine.accept` (one
+statement in the inbox). `on_stored()` then wakes the server's work loop, which has the engine take
+it and sends what follows through the outbox: the next card, the answered card showing its
+answer, an export. Only the answer to someone the programme does not know is sent from the
+request (nothing of theirs is stored), and an invoke or an `expectReplies` activity, whose answer
+goes in the response body, runs through CloudAdapter's own pipeline.
+
+Outbound, `send()` continues the stored conversation, or creates the 1:1 conversation when none
+is stored, and turns Teams' refusals and throttling into `DeliveryError`s.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from copy import deepcopy
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import BotAdapter, TurnContext, serializer_helper
+from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    Attachment,
     ChannelAccount,
     ConversationAccount,
     ConversationParameters,
     ConversationReference,
+    DeliveryModes,
 )
+from botframework.connector.auth import AuthenticateRequestResult
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 from requests import RequestException
 
-from adapters.teams import cards, lookups, references
+from adapters.teams import activities, references
 from adapters.teams.connections import CachingAuthentication
 from adapters.teams.pacing import Pacer
-from adapters.teams.translate import ExportRequested, Installed, Said, Uninstalled, tenant_id, translate
-from bot.commands import parse_command
+from adapters.teams.references import NOT_INSTALLED, PLATFORM, Remembered
+from adapters.teams.translate import Installed, Uninstalled, tenant_id, translate
 from bot.engine import Engine
-from bot.i18n import N_
-from bot.messages import Delivery, Incoming, Op, Outgoing
+from bot.messages import Delivery, Op, Outgoing
 from bot.ports import DeliveryError
 from bot.privacy import UnknownPerson, export_person
+from storage import identities, reflections, sent
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "msteams"
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
-EXPORT_INTRO = N_("Everything reflectbot keeps about you, as JSON:")
-# Teams refuses messages above about 28 KB; the export goes in parts well below that.
-EXPORT_PART = 16_000
 CHANNEL_REFUSED = "Teams refused the channel post (is the app installed in that team?)"
 DEV_MODE_WARNING = (
     "Teams: TEAMS_ENABLED is true and MICROSOFT_APP_ID is not set, so POST /api/messages accepts "
@@ -69,6 +73,11 @@ class _Refused(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(status)
         self.status = status
+
+
+# What one send does inside a continued (or created) conversation: (turn, conversation id) → the
+# platform's message id.
+Work = Callable[[TurnContext, str], Awaitable[str]]
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -93,8 +102,9 @@ def _status(exc: HttpOperationError) -> tuple[int, float | None]:
 
 
 class TeamsAdapter:
-    platform = "teams"
-    supports = frozenset({Op.MESSAGE})
+    platform = PLATFORM
+    # A home view is Slack's App Home; Teams has none, so the outbox sets PUBLISH_HOME aside.
+    supports = frozenset({Op.MESSAGE, Op.SHOW_ANSWER, Op.DELIVER_EXPORT})
 
     def __init__(
         self,
@@ -130,6 +140,7 @@ class TeamsAdapter:
         )
         self.cloud = CloudAdapter(CachingAuthentication(ConfigurationBotFrameworkAuthentication(config)))
         self.pacer = Pacer()
+        self.remembered = Remembered()
 
     # -- the server side ------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
@@ -148,7 +159,7 @@ class TeamsAdapter:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected application/json"}, status=415)
         try:
-            body = await request.json()  # aiohttp keeps the body, so botbuilder reads it again
+            body = await request.json()
         except ValueError:
             return web.json_response({"error": "invalid JSON"}, status=400)
         if not isinstance(body, dict) or not body.get("type"):
@@ -175,107 +186,82 @@ class TeamsAdapter:
         except Exception as exc:
             logger.warning("teams: activity %s failed authentication: %s", activity.id, type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
-        invoke = await self.cloud.process_activity(authenticated, activity, self.on_turn)
-        if invoke is not None:
-            return web.json_response(serializer_helper(invoke.body), status=invoke.status)
+        identity = authenticated.claims_identity
+        if self.authenticated and (identity is None or not identity.is_authenticated):
+            logger.warning("teams: activity %s without an authenticated identity refused", activity.id)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if activity.type == ActivityTypes.invoke or activity.delivery_mode == DeliveryModes.expect_replies:
+            # Their answer goes in the response body: botbuilder's pipeline builds it (an invoke
+            # nothing here handles gets its 501).
+            invoke = await self.cloud.process_activity(authenticated, activity, self._on_turn)
+            if invoke is not None:
+                return web.json_response(serializer_helper(invoke.body), status=invoke.status)
+            return web.Response(status=201)
+        replies = await self._receive(activity)
+        if replies:
+            await self._answer_in_request(authenticated, activity, replies)
         return web.Response(status=201)
 
-    async def on_turn(self, context: TurnContext) -> None:
-        """Called by CloudAdapter for each activity that passed authentication."""
-        activity = context.activity
-        if self.authenticated:
-            identity = context.turn_state.get(BotAdapter.BOT_IDENTITY_KEY)
-            if identity is None or not identity.is_authenticated:
-                logger.warning("teams: activity %s without an authenticated identity ignored", activity.id)
-                return
+    async def _on_turn(self, context: TurnContext) -> None:
+        for reply in await self._receive(context.activity):
+            await context.send_activity(self.render(reply))
+
+    async def _receive(self, activity: Activity) -> list[Outgoing]:
+        """Keep what the activity says; returns the answer for someone the programme does not
+        know (nothing of theirs is stored)."""
         event = translate(activity)
         if event is None:
             logger.debug("teams: %s activity ignored", activity.type)
-            return
+            return []
         now = self.clock()
         if isinstance(event, Uninstalled):
-            await references.drop(self.store, event.user_id)
-            return
-        # A text reply answers the current question: note which, to update its card afterwards.
-        wants_current = isinstance(event, Said) and _may_answer_current(event.incoming)
-        known = await self._remember(activity, event.user_id, now, wants_current)
+            self.remembered.forget(event.user_id)
+            await identities.drop_reference(self.store, PLATFORM, event.user_id)
+            return []
+        # An installation always looks at storage: it may make someone reachable again.
+        person_id = await self._remember(activity, event.user_id, now, fresh=isinstance(event, Installed))
         if isinstance(event, Installed):
-            if known is not None:
+            if person_id is not None:
                 self.on_stored()  # prompts held while they were unreachable may be due now
-            return
-        if isinstance(event, ExportRequested):
-            if known is not None:
-                await self._export(context, event.user_id)
-                return
-            # Someone the programme does not know: the engine answers them, storing nothing.
-            event = Said(Incoming("teams", event.user_id, text="export", event_id=event.event_id))
-        await self._said(context, event.incoming, known, now)
+            return []
+        replies = await self.engine.accept(event.incoming, now)
+        if replies:
+            self.remembered.forget(event.user_id)
+            logger.info("teams: %s is not in the programme; answered, nothing stored", event.user_id)
+            return replies
+        logger.debug("teams: reply from %s kept (event %s)", person_id, event.incoming.event_id)
+        self.on_stored()
+        return []
 
-    async def _remember(
-        self, activity: Activity, user_id: str, now: datetime, current_question: bool = False
-    ) -> references.Known | None:
+    async def _remember(self, activity: Activity, user_id: str, now: datetime, fresh: bool) -> str | None:
+        """Store the activity's conversation reference for the person with this Teams id, unless
+        this process knows it is stored already; returns their person id (None: someone unknown,
+        for whom nothing is stored)."""
         reference = TurnContext.get_conversation_reference(activity)
         # Proactive sends do not reply to the person's last message, so that id is not kept.
         reference.activity_id = None
         data = references.stored(reference.serialize(), activity.service_url, tenant_id(activity), now)
-        return await references.save(self.store, user_id, data, now, current_question)
-
-    async def _said(
-        self, context: TurnContext, incoming: Incoming, known: references.Known | None, now: datetime
-    ) -> None:
-        immediate = await self.engine.handle(incoming, now)
-        if known is not None:
-            logger.info("teams: reply from %s stored (event %s)", known.person_id, incoming.event_id)
-            self.on_stored()
-        for message in immediate:
-            await context.send_activity(self.render(message))
-        question_id = incoming.question_id or (known.current_question_id if known else None)
-        if known is not None and question_id is not None:
-            await self._show_answer(context, known.person_id, question_id, now)
-
-    async def _show_answer(
-        self, context: TurnContext, person_id: str, question_id: int, now: datetime
-    ) -> None:
-        """Replace the answered card by one that shows the recorded answer."""
-        found = await lookups.answered_card(self.store, person_id, question_id, now)
-        if found is None:
-            return
-        message_id, payload, answer = found
-        asked = Outgoing.from_json(payload)
-        card = cards.answered_card(asked, answer, self._gettext(asked.language))
-        update = Activity(
-            type=ActivityTypes.message, id=message_id, attachments=[Attachment(**_attachment(card))]
+        if not fresh and (known := self.remembered.person_for(user_id, data)) is not None:
+            return known
+        person_id = await identities.save_reference(
+            self.store, PLATFORM, user_id, data, now, ignore=references.IGNORED
         )
-        try:
-            await context.update_activity(update)
-        except (HttpOperationError, ClientRequestError) as exc:
-            # The answer is stored; an old-looking card is all that is lost.
-            logger.warning(
-                "teams: card %s for question %s not updated: %s", message_id, question_id, type(exc).__name__
-            )
+        if person_id is None:
+            self.remembered.forget(user_id)
+        else:
+            self.remembered.keep(user_id, person_id, data)
+        return person_id
 
-    async def _export(self, context: TurnContext, user_id: str) -> None:
-        """The person's own data, back in their own chat (never stored anywhere on the way)."""
-        recipient = await references.recipient(self.store, user_id)
-        if recipient is None:
-            return
-        try:
-            data = await export_person(self.store, recipient.person_id)
-        except UnknownPerson:
-            return
-        person_id, language = recipient.person_id, recipient.language
-        text = json.dumps(data, ensure_ascii=False, indent=2)
-        parts = _split(text, EXPORT_PART)
-        logger.info("teams: export for %s sent in %d parts", person_id, len(parts))
-        for number, part in enumerate(parts):
-            intro = f"{html.escape(self._gettext(language)(EXPORT_INTRO))}<br>" if number == 0 else ""
-            await context.send_activity(
-                Activity(
-                    type=ActivityTypes.message,
-                    text_format="xml",
-                    text=f"{intro}<pre>{html.escape(part)}</pre>",
-                )
-            )
+    async def _answer_in_request(
+        self, authenticated: AuthenticateRequestResult, activity: Activity, replies: list[Outgoing]
+    ) -> None:
+        """Reply in the activity's conversation, through botbuilder's pipeline."""
+
+        async def answer(context: TurnContext) -> None:
+            for reply in replies:
+                await context.send_activity(self.render(reply))
+
+        await self.cloud.process_activity(authenticated, activity, answer)
 
     # -- the sending side -----------------------------------------------------------------
     def _gettext(self, language: str) -> Callable[..., str]:
@@ -283,50 +269,20 @@ class TeamsAdapter:
         return lambda message, **values: translator.gettext(language, message, **values)
 
     def render(self, message: Outgoing) -> Activity:
-        if cards.needs_card(message):
-            card = cards.message_card(message, self._gettext(message.language))
-            return Activity(
-                type=ActivityTypes.message,
-                summary=message.text[:200],
-                attachments=[Attachment(**_attachment(card))],
-            )
-        if message.kind in ("digest", "panel-pack"):
-            # The Markdown version escapes what people wrote; the plain text would let a `*` or
-            # `_` in someone's answer turn into formatting.
-            markdown = message.markdown or message.text
-            return Activity(type=ActivityTypes.message, text=markdown, text_format="markdown")
-        # What people wrote (quoted in alerts) is shown as written, never as markup.
-        return Activity(
-            type=ActivityTypes.message,
-            text=html.escape(message.text).replace("\n", "<br>"),
-            text_format="xml",
-        )
+        return activities.message(message, self._gettext(message.language))
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
         now = self.clock()
         held = self.pacer.held_for(delivery.address, now)
         if held > 0:
             raise DeliveryError("Teams asked to wait (429)", retry_after=held, attempted=False)
-        activity = self.render(message)
         try:
-            if _is_channel(delivery.address):
-                return await self._post_in_channel(delivery.address, activity)
-            if delivery.reference and delivery.reference.get("conversation_reference"):
-                try:
-                    return await self._continue(delivery.reference, activity)
-                except _Refused as gone:
-                    # The app was removed, or the conversation is gone: start a new one once.
-                    logger.info(
-                        "teams: stored conversation for %s refused (%s)", message.person_id, gone.status
-                    )
-                    await references.drop(self.store, delivery.address)
-                    activity = self.render(message)
-            return await self._create(delivery.address, message.person_id, activity)
-        except _Refused as refused:
-            if _is_channel(delivery.address):
-                raise DeliveryError(CHANNEL_REFUSED, permanent=True) from refused
-            await references.mark_unreachable(self.store, message.person_id, references.NOT_INSTALLED)
-            raise DeliveryError(references.NOT_INSTALLED, permanent=True) from refused
+            if message.op is Op.SHOW_ANSWER:
+                return await self._show_answer(delivery, message)
+            if message.op is Op.DELIVER_EXPORT:
+                parts = await self._export(message)
+                return await self._deliver(delivery, message.person_id, parts) if parts else ""
+            return await self._deliver(delivery, message.person_id, [self.render(message)])
         except HttpOperationError as exc:
             status, retry_after = _status(exc)
             if status == 429:
@@ -339,32 +295,119 @@ class TeamsAdapter:
         except ClientRequestError as exc:
             raise DeliveryError(f"Teams connector unreachable: {type(exc).__name__}") from exc
 
-    async def _send_in(self, context: TurnContext, conversation_id: str, activity: Activity) -> str:
-        """A new message in the conversation (POST .../activities), not a reply to anything: in a
-        channel a reply would need a real thread to answer."""
-        await self.pacer.wait(conversation_id)
-        outgoing = TurnContext.apply_conversation_reference(
-            deepcopy(activity), TurnContext.get_conversation_reference(context.activity)
-        )
-        outgoing.reply_to_id = None
-        [response] = await context.adapter.send_activities(context, [outgoing])
-        return response.id if response and response.id else ""
+    async def _deliver(self, delivery: Delivery, person_id: str, sending: list[Activity]) -> str:
+        """New messages in the person's chat (or a channel); returns the first one's id."""
 
-    async def _continue(self, stored: Mapping[str, Any], activity: Activity) -> str:
+        async def post(context: TurnContext, conversation_id: str) -> str:
+            return await self._send_in(context, conversation_id, sending)
+
+        try:
+            if _is_channel(delivery.address):
+                return await self._post_in_channel(delivery.address, post)
+            if delivery.reference and delivery.reference.get("conversation_reference"):
+                try:
+                    return await _refusing(self._continue(delivery.reference, post), (403, 404))
+                except _Refused as gone:
+                    # The app was removed, or the conversation is gone: start a new one once.
+                    logger.info("teams: stored conversation for %s refused (%s)", person_id, gone.status)
+                    self.remembered.forget(delivery.address)
+                    await identities.drop_reference(self.store, PLATFORM, delivery.address)
+            return await self._create(delivery.address, person_id, post)
+        except _Refused as refused:
+            if _is_channel(delivery.address):
+                raise DeliveryError(CHANNEL_REFUSED, permanent=True) from refused
+            self.remembered.forget(delivery.address)
+            await identities.mark_unreachable(self.store, person_id, NOT_INSTALLED)
+            raise DeliveryError(NOT_INSTALLED, permanent=True) from refused
+
+    async def _show_answer(self, delivery: Delivery, message: Outgoing) -> str:
+        """Replace the card that asked the question by one that shows the answer now recorded.
+        Only the card is lost when this fails (the answer is stored), so a failure is logged and
+        not retried, except Teams asking to wait (429)."""
+        if message.question_id is None or not (delivery.reference or {}).get("conversation_reference"):
+            return ""  # no card of theirs this could reach
+        asked = await self._card_that_asked(message)
+        if asked is None:
+            return ""  # e.g. answered before its card went out
+        answer = await reflections.recorded_answer(self.store, message.person_id, message.question_id)
+        if answer is None:
+            return ""  # forgotten meanwhile
+        question = Outgoing.from_json(asked.payload)
+        gettext = self._gettext(question.language)
+        update = activities.answered(asked.platform_message_id, question, answer, gettext)
+
+        async def replace(context: TurnContext, conversation_id: str) -> str:
+            await self.pacer.wait(conversation_id)
+            await context.update_activity(update)
+            return asked.platform_message_id
+
+        assert delivery.reference is not None
+        try:
+            return await self._continue(delivery.reference, replace)
+        except HttpOperationError as exc:
+            if _status(exc)[0] == 429:
+                raise
+            error = type(exc).__name__ + f" {_status(exc)[0]}"
+        except ClientRequestError as exc:
+            error = type(exc).__name__
+        logger.warning(
+            "teams: card %s for question %s not updated: %s",
+            asked.platform_message_id,
+            message.question_id,
+            error,
+        )
+        return asked.platform_message_id
+
+    async def _card_that_asked(self, message: Outgoing) -> sent.SentMessage | None:
+        """The card the person used (when Teams named it and it asked this question of them),
+        else the latest that asked it."""
+        assert message.question_id is not None
+        if message.shown_in is not None:
+            clicked = await sent.sent_as(self.store, PLATFORM, message.shown_in, message.person_id)
+            if clicked is not None and clicked.payload.get("question_id") == message.question_id:
+                return clicked
+        return await sent.latest_asking(self.store, PLATFORM, message.person_id, message.question_id)
+
+    async def _export(self, message: Outgoing) -> list[Activity]:
+        """The person's own data, read now; `message.text` introduces it."""
+        try:
+            data = await export_person(self.store, message.person_id)
+        except UnknownPerson:
+            return []
+        parts = activities.export(message.text, data)
+        logger.info("teams: export for %s in %d parts", message.person_id, len(parts))
+        return parts
+
+    async def _send_in(self, context: TurnContext, conversation_id: str, sending: list[Activity]) -> str:
+        """New messages in the conversation (POST .../activities), not replies to anything: in a
+        channel a reply would need a real thread to answer. Returns the first one's id. (Should a
+        later one fail, the outbox sends them all again.)"""
+        reference = TurnContext.get_conversation_reference(context.activity)
+        first = ""
+        for activity in sending:
+            await self.pacer.wait(conversation_id)
+            outgoing = TurnContext.apply_conversation_reference(deepcopy(activity), reference)
+            outgoing.reply_to_id = None
+            [response] = await context.adapter.send_activities(context, [outgoing])
+            first = first or (response.id if response and response.id else "")
+        return first
+
+    async def _continue(self, stored: Mapping[str, Any], work: Work) -> str:
+        """`work` inside the stored conversation; what it raises is raised here."""
         reference = ConversationReference().deserialize(stored["conversation_reference"])
         conversation_id = reference.conversation.id if reference.conversation else ""
-        sent: dict[str, Any] = {}
+        done: dict[str, Any] = {}
 
         async def callback(context: TurnContext) -> None:
             try:
-                sent["id"] = await self._send_in(context, conversation_id, activity)
+                done["id"] = await work(context, conversation_id)
             except Exception as exc:  # re-raised below, not left to the adapter's error handler
-                sent["error"] = exc
+                done["error"] = exc
 
         await self.cloud.continue_conversation(reference, callback, self.app_id or "")
-        return self._result(sent, refusal=(403, 404))
+        return _result(done)
 
-    async def _post_in_channel(self, channel_id: str, activity: Activity) -> str:
+    async def _post_in_channel(self, channel_id: str, work: Work) -> str:
         """A post to a team's channel (a panel's audience), as a new thread in it."""
         reference = ConversationReference(
             channel_id=CHANNEL,
@@ -374,13 +417,14 @@ class TeamsAdapter:
             ),
             bot=self._bot(),
         )
-        return await self._continue({"conversation_reference": reference.serialize()}, activity)
+        stored = {"conversation_reference": reference.serialize()}
+        return await _refusing(self._continue(stored, work), (403, 404))
 
     def _bot(self) -> ChannelAccount:
         return ChannelAccount(id=f"28:{self.app_id or 'reflectbot'}")
 
-    async def _create(self, user_id: str, person_id: str, activity: Activity) -> str:
-        tenant = await references.tenant_of(self.store, person_id) or self.tenant
+    async def _create(self, user_id: str, person_id: str, work: Work) -> str:
+        tenant = await identities.teams_tenant_of(self.store, person_id) or self.tenant
         bot = self._bot()
         parameters = ConversationParameters(
             is_group=False,
@@ -389,7 +433,7 @@ class TeamsAdapter:
             tenant_id=tenant,
             channel_data={"tenant": {"id": tenant}} if tenant else None,
         )
-        sent: dict[str, Any] = {}
+        done: dict[str, Any] = {}
 
         async def callback(context: TurnContext) -> None:
             try:
@@ -405,11 +449,15 @@ class TeamsAdapter:
                 )
                 now = self.clock()
                 data = references.stored(reference.serialize(), self.service_url, tenant, now)
-                await references.save(self.store, user_id, data, now)
+                # Not the reference the person's own activities carry: the next one is checked.
+                self.remembered.forget(user_id)
+                await identities.save_reference(
+                    self.store, PLATFORM, user_id, data, now, ignore=references.IGNORED
+                )
                 logger.info("teams: 1:1 conversation created for %s", person_id)
-                sent["id"] = await self._send_in(context, conversation_id, activity)
+                done["id"] = await work(context, conversation_id)
             except Exception as exc:
-                sent["error"] = exc
+                done["error"] = exc
 
         try:
             await self.cloud.create_conversation(
@@ -420,47 +468,28 @@ class TeamsAdapter:
             if 400 <= status < 500 and status not in (401, 408, 429):
                 raise _Refused(status) from exc
             raise
-        return self._result(sent, refusal=())
+        return _result(done)
 
-    @staticmethod
-    def _result(sent: dict[str, Any], refusal: tuple[int, ...]) -> str:
-        error = sent.get("error")
-        if error is not None:
-            if isinstance(error, HttpOperationError) and _status(error)[0] in refusal:
-                raise _Refused(_status(error)[0]) from error
-            raise error
-        return str(sent.get("id", ""))
+
+def _result(done: dict[str, Any]) -> str:
+    error = done.get("error")
+    if error is not None:
+        raise error
+    return str(done.get("id", ""))
+
+
+async def _refusing(sending: Awaitable[str], statuses: tuple[int, ...]) -> str:
+    """Teams' refusals of a conversation (the app removed, the chat gone) as `_Refused`."""
+    try:
+        return await sending
+    except HttpOperationError as exc:
+        status = _status(exc)[0]
+        if status in statuses:
+            raise _Refused(status) from exc
+        raise
 
 
 def _is_channel(address: str) -> bool:
     """Teams conversation ids of channels start with "19:"; people are addressed by their
     Entra object id (a GUID)."""
     return address.startswith("19:")
-
-
-def _may_answer_current(incoming: Incoming) -> bool:
-    """A typed text that is not a command may answer the current question."""
-    if incoming.question_id is not None or incoming.action is not None or not incoming.text:
-        return False
-    return parse_command(incoming.text, explicit=incoming.is_command) is None
-
-
-def _attachment(card: dict[str, Any]) -> dict[str, Any]:
-    data = cards.attachment(card)
-    return {"content_type": data["contentType"], "content": data["content"]}
-
-
-def _split(text: str, size: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > size:
-            parts.append(current + line[: size - len(current)])
-            line, current = line[size - len(current) :], ""
-        if len(current) + len(line) > size:
-            parts.append(current)
-            current = ""
-        current += line
-    if current or not parts:
-        parts.append(current)
-    return parts

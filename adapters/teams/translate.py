@@ -1,9 +1,12 @@
 """Teams activities → what the bot understands, by one dispatch table on `activity.type`.
 
 Each activity becomes one event: `Installed` / `Uninstalled` (keep or drop the conversation
-reference), `Said` (an `Incoming` for the engine), `ExportRequested`, or nothing (typing,
-reactions, invokes and anything else are ignored). Recorded payloads in
-tests/fixtures/teams/ pin each branch.
+reference), `Said` (an `Incoming` for the engine: typed text, or an Adaptive Card's
+`Action.Submit`), or nothing (typing, reactions, invokes and anything else are ignored). Recorded
+payloads in tests/fixtures/teams/ pin each branch.
+
+Every message marks `show_answer`: a card that asked a question changes to show the answer once it
+is recorded, whether the person typed it or used the card.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from adapters.teams.cards import ANSWER_INPUT, VALUES_INPUT
 from bot.messages import Incoming
 
 PLATFORM = "teams"
-EXPORT_WORDS = ("export",)
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,7 @@ class Said:
         return self.incoming.user_id
 
 
-@dataclass(frozen=True)
-class ExportRequested:
-    user_id: str
-    event_id: str | None
-
-
-Event = Installed | Uninstalled | Said | ExportRequested
+Event = Installed | Uninstalled | Said
 
 
 def user_id(activity: Activity) -> str | None:
@@ -104,8 +100,6 @@ def _message(activity: Activity) -> Event | None:
     if isinstance(activity.value, dict) and not (activity.text or "").strip():
         return _submission(activity, user, activity.value)
     text = plain_text(activity.text or "")
-    if text.strip().lstrip("/").casefold() in EXPORT_WORDS:
-        return ExportRequested(user, activity.id)
     return Said(
         Incoming(
             PLATFORM,
@@ -114,6 +108,7 @@ def _message(activity: Activity) -> Event | None:
             event_id=activity.id,
             # Teams has no slash commands; a leading "/" is the nearest thing to one.
             is_command=text.lstrip().startswith("/"),
+            show_answer=True,
         )
     )
 
@@ -122,7 +117,7 @@ def _submission(activity: Activity, user: str, value: dict[str, Any]) -> Event |
     """An Adaptive Card `Action.Submit`: a message with no text whose `value` is the action's data
     merged with the card's inputs."""
     if isinstance(value.get("action"), str):
-        return Said(Incoming(PLATFORM, user, action=value["action"], event_id=activity.id))
+        return Said(Incoming(PLATFORM, user, action=value["action"], event_id=activity.id, show_answer=True))
     try:
         question_id = int(value["question_id"])
     except (KeyError, TypeError, ValueError):
@@ -137,7 +132,17 @@ def _submission(activity: Activity, user: str, value: dict[str, Any]) -> Event |
     else:
         values, text = None, str(value.get(ANSWER_INPUT) or "")
     return Said(
-        Incoming(PLATFORM, user, text=text, question_id=question_id, values=values, event_id=activity.id)
+        Incoming(
+            PLATFORM,
+            user,
+            text=text,
+            question_id=question_id,
+            values=values,
+            event_id=activity.id,
+            show_answer=True,
+            # The card's own message: Teams names it as the submission's replyToId.
+            message_id=activity.reply_to_id,
+        )
     )
 
 

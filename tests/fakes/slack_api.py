@@ -488,8 +488,7 @@ class SlackServer:
     async def drain(self) -> None:
         """What the running server's loop does when the adapter calls on_stored(): take the
         replies waiting in the inbox, then send what is in the outbox."""
-        await self.server.engine.take_waiting(self.clock())
-        await self.server.deliverer.drain(self.clock())
+        await self.server.runner.take_and_send()
 
     async def start(self) -> None:
         """The adapters' start, the sweeps and the drain loop, as `reflectbot serve` runs them."""

@@ -1,0 +1,79 @@
+"""Neutral messages into the Teams activities that carry them: a card, formatted text, the
+answered card that replaces a question's, an export in parts. Nothing here sends anything."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from adapters.teams import cards
+from bot.messages import Outgoing
+
+Gettext = Callable[..., str]
+
+# Teams refuses messages above about 28 KB; the export goes in parts well below that.
+EXPORT_PART = 16_000
+
+
+def _attachment(card: dict[str, Any]) -> Attachment:
+    data = cards.attachment(card)
+    return Attachment(content_type=data["contentType"], content=data["content"])
+
+
+def message(message: Outgoing, gettext: Gettext) -> Activity:
+    """A new message: questions and anything with buttons as a card, other texts as text."""
+    if cards.needs_card(message):
+        card = cards.message_card(message, gettext)
+        return Activity(
+            type=ActivityTypes.message, summary=message.text[:200], attachments=[_attachment(card)]
+        )
+    if message.kind in ("digest", "panel-pack"):
+        # The Markdown version escapes what people wrote; the plain text would let a `*` or
+        # `_` in someone's answer turn into formatting.
+        markdown = message.markdown or message.text
+        return Activity(type=ActivityTypes.message, text=markdown, text_format="markdown")
+    # What people wrote (quoted in alerts) is shown as written, never as markup.
+    return Activity(
+        type=ActivityTypes.message,
+        text=html.escape(message.text).replace("\n", "<br>"),
+        text_format="xml",
+    )
+
+
+def answered(message_id: str, question: Outgoing, answer: str, gettext: Gettext) -> Activity:
+    """The update of the card `message_id` that asked `question`: it shows the recorded answer."""
+    card = cards.answered_card(question, answer, gettext)
+    return Activity(type=ActivityTypes.message, id=message_id, attachments=[_attachment(card)])
+
+
+def export(intro: str, data: dict[str, Any]) -> list[Activity]:
+    """A person's data as JSON, `intro` first, in parts Teams accepts."""
+    parts = split(json.dumps(data, ensure_ascii=False, indent=2), EXPORT_PART)
+    return [
+        Activity(
+            type=ActivityTypes.message,
+            text_format="xml",
+            text=f"{html.escape(intro) + '<br>' if number == 0 else ''}<pre>{html.escape(part)}</pre>",
+        )
+        for number, part in enumerate(parts)
+    ]
+
+
+def split(text: str, size: int) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > size:
+            parts.append(current + line[: size - len(current)])
+            line, current = line[size - len(current) :], ""
+        if len(current) + len(line) > size:
+            parts.append(current)
+            current = ""
+        current += line
+    if current or not parts:
+        parts.append(current)
+    return parts
