@@ -19,7 +19,7 @@ from bot.plan import calendar_for
 from bot.ports import DeliveryError, Sender, Unsupported
 from storage.db import Store
 from storage.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
-from storage.outbox import claim_many, due, in_flight_elsewhere, record, release
+from storage.outbox import claim_many, due, earliest_unsettled, record, release
 
 logger = logging.getLogger(__name__)
 
@@ -157,11 +157,11 @@ class Deliverer:
     ) -> DrainResult:
         """Send what is due, in batches, until nothing is (or `limit` messages were looked at).
 
-        Each batch is claimed in one statement. People are served side by side, up to
-        `concurrency` at a time, each person's messages one after another in their order; a
-        message that must wait for a retry gives the person's later ones in the batch back to
-        the outbox. Each outcome is written as soon as it is known, so a crash repeats at most
-        the messages that were in flight.
+        People are served side by side, up to `concurrency` at a time, each person's messages
+        claimed together just before they are sent and sent one after another in their order; a
+        message that must wait for a retry gives the person's later ones back to the outbox.
+        Each outcome is written as soon as it is known, so a crash repeats at most the messages
+        that were in flight.
         """
         result = DrainResult()
         looked_at, after = 0, 0
@@ -187,51 +187,63 @@ class Deliverer:
                 result.held += 1
                 continue
             lanes.setdefault(row.person_id or f"channel:{row.channel}", []).append((row, payload))
-        wanted = [row.id for lane in lanes.values() for row, _ in lane if row.id is not None]
-        async with self.store.session() as session:
-            claimed = await claim_many(session, wanted, self.worker, LEASE)
-            people = {r.person_id for r in rows if r.person_id and r.id in claimed}
-            # Another process that claimed a person's earlier message is sending it now.
-            elsewhere = await in_flight_elsewhere(session, people, self.worker, LEASE)
-        routes = await self._routes(people)
+        routes = await self._routes({r.person_id for r in rows if r.person_id})
         gate = asyncio.Semaphore(self.concurrency)
 
         async def serve(lane: list[tuple[OutboxMessage, Outgoing]]) -> None:
-            mine = [(row, payload) for row, payload in lane if row.id in claimed]
-            behind = [
-                row.id
-                for row, _ in mine
-                if row.person_id in elsewhere and row.id is not None and row.id > elsewhere[row.person_id]
-            ]
-            if behind and not await self._overtaken(next(r.person_id for r, _ in mine if r.person_id)):
-                # Still not sent over there: give these back for whoever drains next.
-                async with self.store.session() as session:
-                    await release(session, behind, self.worker)
-                mine = [(row, payload) for row, payload in mine if row.id not in behind]
             async with gate:
-                for position, (row, payload) in enumerate(mine):
-                    if position and row.person_id:
-                        # Sending the one before may have changed the person's address (opened
-                        # a Slack DM, made a new Teams 1:1 for a refused one): read it again.
-                        routes[row.person_id] = await self.route(row.person_id)
-                    if not await self._send_one(row, payload, now, result, routes):
-                        rest = [r.id for r, _ in mine[position + 1 :] if r.id is not None]
+                # Claimed only now, so that a claim's lease runs from just before its send.
+                mine = await self._claim_lane(lane, now, held)
+                unsettled = [row.id for row, _ in mine if row.id is not None]
+                try:
+                    for position, (row, payload) in enumerate(mine):
+                        if position and row.person_id:
+                            # Sending the one before may have changed the person's address
+                            # (opened a Slack DM, made a new Teams 1:1 for a refused one).
+                            routes[row.person_id] = await self.route(row.person_id)
+                        went_on = await self._send_one(row, payload, now, result, routes)
+                        assert row.id is not None
+                        unsettled.remove(row.id)
+                        if not went_on:
+                            break
+                finally:
+                    # What the lane claimed and did not get to (behind a retry, or the drain was
+                    # cancelled) goes back to the outbox at once, not after the lease.
+                    if unsettled:
                         async with self.store.session() as session:
-                            await release(session, rest, self.worker)
-                        return
+                            await release(session, unsettled, self.worker)
 
-        await asyncio.gather(*(serve(lane) for lane in lanes.values()))
+        async with asyncio.TaskGroup() as group:
+            for lane in lanes.values():
+                group.create_task(serve(lane))
 
-    async def _overtaken(self, person_id: str) -> bool:
-        """Wait a little for another sender to finish the person's earlier message; True once it
-        has, so theirs keep their order and this sender can go on with the later ones."""
+    async def _claim_lane(
+        self, lane: list[tuple[OutboxMessage, Outgoing]], now: datetime, held: set[str]
+    ) -> list[tuple[OutboxMessage, Outgoing]]:
+        """Claim a person's messages of this batch, to send in their order, unless an earlier
+        message of theirs is still unsent: one another sender has in hand (waited for, a
+        little), or one waiting for its retry or given back. Then they go back to the outbox,
+        so that nothing overtakes it."""
+        ids = [row.id for row, _ in lane if row.id is not None]
+        async with self.store.session() as session:
+            claimed = await claim_many(session, ids, self.worker, LEASE, now)
+        mine = [(row, payload) for row, payload in lane if row.id in claimed]
+        person_id = next((row.person_id for row, _ in mine if row.person_id), None)
+        # Replies to a paused person's own commands go out ahead of their held prompts.
+        if person_id is None or person_id in held or not mine:
+            return mine
+        first_mine = min(claimed)
         deadline = asyncio.get_running_loop().time() + WAIT_FOR_OTHERS
-        while asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
+        while True:
             async with self.store.reading() as session:
-                if not await in_flight_elsewhere(session, {person_id}, self.worker, LEASE):
-                    return True
-        return False
+                earlier = await earliest_unsettled(session, person_id, claimed, self.worker)
+            if earlier is None or earlier.id > first_mine:
+                return mine
+            if not earlier.in_flight or asyncio.get_running_loop().time() >= deadline:
+                async with self.store.session() as session:
+                    await release(session, sorted(claimed), self.worker)
+                return []
+            await asyncio.sleep(0.05)
 
     async def _send_one(
         self,

@@ -6,7 +6,7 @@ transaction that changed the state, so a crash loses neither a reply nor a promp
 This is the core's front door and the place it is put together. Each reply or sweep becomes a
 `bot.turn.Turn`; `bot.routing` decides what a reply is; `bot.conversation` opens, advances and
 closes conversations; `bot.answers` keeps answers; `bot.commands` and the buttons of
-`bot.actions` (and of `bot.support`, imported here for them) do the rest.
+`bot.actions` (and of `bot.support`, which `bot.routing` imports) do the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-import bot.support  # noqa: F401  (registers the "Mark handled" button with bot.actions)
 from bot import conversation
 from bot.i18n import N_, Translator
 from bot.messages import Incoming, Op, Outgoing
@@ -28,8 +27,6 @@ from storage import inbox
 from storage.db import Store
 from storage.models import Conversation, ConversationStatus
 from storage.people import find_person, person_for_update
-
-__all__ = ["UNKNOWN_PERSON", "Engine", "find_person"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +42,8 @@ class Engine:
         self.translator = translator or Translator()
 
     async def handle(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
-        """Take a reply at once: `accept` it, then `take_waiting` (the terminal, Teams, tests).
+        """Take a reply at once: `accept` it, then `take_waiting` (the demo's simulated people and
+        tests; platforms accept, and the server's work loop takes).
 
         Returns messages to send at once without storing them: only the answer to someone the
         programme does not know, for whom nothing is kept.

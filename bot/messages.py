@@ -89,8 +89,8 @@ class Outgoing:
         data["goals"] = tuple(data.get("goals") or ())
         data["progress"] = tuple(data["progress"]) if data.get("progress") else None
         data["op"] = Op(data.get("op") or Op.MESSAGE)
-        data.pop("extra", None)  # rows written before operations were typed
-        return cls(**data)
+        _from_extra(data, data.pop("extra", None) or {})
+        return cls(**{k: v for k, v in data.items() if k in _OUTGOING_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,28 @@ class Incoming:
     def from_json(cls, data: dict[str, Any]) -> Incoming:
         data = dict(data)
         data["values"] = tuple(data["values"]) if data.get("values") is not None else None
-        return cls(**data)
+        # Replies kept before `receipt` became typed: {"slack": {"op": "update", "message": id}}.
+        receipt = data.pop("receipt", None)
+        if isinstance(receipt, dict) and (receipt.get("slack") or {}).get("message"):
+            data.update(show_answer=True, message_id=str(receipt["slack"]["message"]))
+        return cls(**{k: v for k, v in data.items() if k in _INCOMING_FIELDS})
 
 
 _INCOMING_FIELDS = tuple(f.name for f in fields(Incoming))
+_OUTGOING_FIELDS = tuple(f.name for f in fields(Outgoing))
+# What Slack-only operations were called in `Outgoing.extra` before they were typed.
+_OLD_SLACK_OPS = {"home": Op.PUBLISH_HOME, "update": Op.SHOW_ANSWER, "export": Op.DELIVER_EXPORT}
+
+
+def _from_extra(data: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Outbox rows written before operations were typed kept them in `extra`: read them so that
+    such a row still does what it was written for after an upgrade."""
+    slack = extra.get("slack") or {}
+    if slack.get("op") in _OLD_SLACK_OPS:
+        data["op"] = _OLD_SLACK_OPS[slack["op"]]
+        data.setdefault("shown_in", slack.get("message"))
+    if extra.get("markdown") and not data.get("markdown"):
+        data["markdown"] = extra["markdown"]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Store
-from storage.models import ChatIdentity, OutboxMessage, Person, Programme
+from storage.models import ChatIdentity, OutboxMessage, OutboxStatus, Person, Programme
 
 logger = logging.getLogger(__name__)
 
@@ -120,10 +120,10 @@ async def _reachable_again(
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.person_id) == person.id,
-                    col(OutboxMessage.status) == "failed",
+                    col(OutboxMessage.status) == OutboxStatus.FAILED,
                     col(OutboxMessage.last_error) == person.unreachable_reason,
                 )
-                .values(status="pending", not_before=now, attempts=0, last_error=None)
+                .values(status=OutboxStatus.PENDING, not_before=now, attempts=0, last_error=None)
             )
             person.unreachable_reason = None
             session.add(person)

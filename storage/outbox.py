@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,7 +69,7 @@ def database_now(session: AsyncSession, minus: timedelta = timedelta(0)) -> Any:
     abandoned one and send its message a second time.
     """
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        return func.timezone("UTC", func.now()) - minus
+        return func.now() - minus  # the columns are timestamptz: no time zone to convert
     # SQLAlchemy keeps SQLite times as text that sorts as it reads: "2027-03-31 04:15:00.000000".
     return func.strftime("%Y-%m-%d %H:%M:%f000", "now", f"-{minus.total_seconds():.0f} seconds")
 
@@ -85,45 +86,56 @@ def _claimable(session: AsyncSession, lease: timedelta) -> Any:
 
 
 async def claim_many(
-    session: AsyncSession, message_ids: list[int], worker: str, lease: timedelta
+    session: AsyncSession, message_ids: list[int], worker: str, lease: timedelta, now: datetime
 ) -> set[int]:
     """Take these messages for sending, in one statement; returns the ids this call now owns.
-    The conditional UPDATE decides who owns each, so two senders never both send one."""
+    The conditional UPDATE decides who owns each, so two senders never both send one; one given
+    back meanwhile to wait for a retry is not taken before its time."""
     if not message_ids:
         return set()
     result = await session.exec(  # type: ignore[call-overload]
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(message_ids), _claimable(session, lease))
+        .where(
+            col(OutboxMessage.id).in_(message_ids),
+            _claimable(session, lease),
+            or_(col(OutboxMessage.status) != OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now),
+        )
         .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=database_now(session))
         .returning(col(OutboxMessage.id))
     )
     return {row[0] for row in result.all()}
 
 
-async def in_flight_elsewhere(
-    session: AsyncSession, person_ids: set[str], worker: str, lease: timedelta
-) -> dict[str, int]:
-    """For each of these people, the oldest of their messages another sender is sending now:
-    their later ones must wait for it, or they could overtake it."""
-    if not person_ids:
-        return {}
-    rows = await session.exec(
-        select(OutboxMessage.person_id, func.min(OutboxMessage.id))
-        .where(
-            col(OutboxMessage.person_id).in_(person_ids),
-            col(OutboxMessage.status) == OutboxStatus.SENDING,
-            col(OutboxMessage.claimed_by) != worker,
-            col(OutboxMessage.claimed_at) >= database_now(session, lease),
+@dataclass(frozen=True)
+class Unsettled:
+    id: int
+    in_flight: bool  # another sender has it in hand now (else it waits: a retry, or given back)
+
+
+async def earliest_unsettled(
+    session: AsyncSession, person_id: str, mine: set[int], worker: str
+) -> Unsettled | None:
+    """The person's oldest message not yet sent (or given up) that is not one of `mine`."""
+    row = (
+        await session.exec(
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.claimed_by)
+            .where(
+                OutboxMessage.person_id == person_id,
+                col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                col(OutboxMessage.id).not_in(mine),
+            )
+            .order_by(col(OutboxMessage.id))
+            .limit(1)
         )
-        .group_by(col(OutboxMessage.person_id))
-    )
-    return {
-        person_id: first for person_id, first in rows.all() if person_id is not None and first is not None
-    }
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return Unsettled(row[0], row[1] == OutboxStatus.SENDING and row[2] != worker)
 
 
 async def release(session: AsyncSession, message_ids: list[int], worker: str) -> None:
-    """Give claimed messages back unsent (their person's earlier message waits for a retry)."""
+    """Give claimed messages back unsent, to be sent after the person's earlier one (or by
+    whoever drains next)."""
     if message_ids:
         await session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)

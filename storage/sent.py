@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from storage.db import Store
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ async def latest_asking(store: Store, platform: str, person_id: str, question_id
                     OutboxMessage.person_id == person_id,
                     OutboxMessage.question_id == question_id,
                     OutboxMessage.platform == platform,
-                    OutboxMessage.status == "sent",
+                    OutboxMessage.status == OutboxStatus.SENT,
                     col(OutboxMessage.platform_message_id).is_not(None),
                 )
                 .order_by(col(OutboxMessage.id).desc())
@@ -59,6 +59,8 @@ async def sent_as(
                     OutboxMessage.person_id == person_id,
                     OutboxMessage.platform == platform,
                     OutboxMessage.platform_message_id == platform_message_id,
+                    # The message that asked, not an update of it (which keeps the same id).
+                    col(OutboxMessage.question_id).is_not(None),
                 )
                 .order_by(col(OutboxMessage.id).desc())
                 .limit(1)

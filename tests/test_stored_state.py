@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
+from bot.messages import Op, Outgoing
+from storage import inbox
 from storage.models import Question
 from storage.pending_actions import Correction, SharedAha, SupportMessage, from_json, to_json
 from tests.test_engine_transcripts import start_midpoint
@@ -80,3 +82,64 @@ def test_pending_actions_read_back_as_written() -> None:
         assert from_json(to_json(pending)) == pending
     assert from_json(None) is None
     assert from_json({"action": "dance"}) is None
+
+
+async def test_a_reply_kept_before_operations_were_typed_is_still_taken(transcript: Transcript) -> None:
+    """A reply waiting in the inbox when reflectbot is upgraded was written in the old shape
+    (a Slack `receipt`): it is answered, not set aside, and the clicked message still shows it."""
+    t = transcript
+    await start_midpoint(t)
+    first = t.expect_question("tanvir", "What have you observed")
+    old = {
+        "platform": "console",
+        "user_id": "tanvir",
+        "text": "Everyone walks to work.",
+        "question_id": first.question_id,
+        "values": None,
+        "action": None,
+        "event_id": "old-1",
+        "is_command": False,
+        "receipt": {"slack": {"op": "update", "message": "D0TANVIR01:1806400700.000100"}},
+    }
+    assert await inbox.keep(
+        t.engine.store,
+        platform="console",
+        user_id="tanvir",
+        event_id="old-1",
+        payload=old,
+        now=t.now,
+        by_identity=False,
+    )
+    assert await t.engine.take_waiting(t.now) == 1
+    assert await raw(t, "SELECT status FROM inboundevent WHERE event_id = 'old-1'") == [("done",)]
+    answers = await raw(t, f"SELECT text FROM answer WHERE question_id = {first.question_id}")
+    assert answers == [("Everyone walks to work.",)]
+    shown = [
+        Outgoing.from_json(json.loads(p) if isinstance(p, str) else p)
+        for (p,) in await raw(t, "SELECT payload FROM outboxmessage WHERE key LIKE 'show-answer:%'")
+    ]
+    assert [(m.op, m.question_id, m.shown_in) for m in shown] == [
+        (Op.SHOW_ANSWER, first.question_id, "D0TANVIR01:1806400700.000100")
+    ]
+
+
+def test_an_outbox_row_written_before_operations_were_typed_still_does_its_operation() -> None:
+    home = Outgoing.from_json({"person_id": "rina", "text": "", "extra": {"slack": {"op": "home"}}})
+    update = Outgoing.from_json(
+        {
+            "person_id": "rina",
+            "text": "",
+            "question_id": 7,
+            "extra": {"slack": {"op": "update", "message": "D1:2"}},
+        }
+    )
+    digest = Outgoing.from_json(
+        {"person_id": "ingrid", "text": "x", "kind": "digest", "extra": {"markdown": "*x*"}}
+    )
+    assert (home.op, update.op, update.shown_in, digest.op, digest.markdown) == (
+        Op.PUBLISH_HOME,
+        Op.SHOW_ANSWER,
+        "D1:2",
+        Op.MESSAGE,
+        "*x*",
+    )

@@ -13,7 +13,7 @@ from adapters.teams.translate import (
     tenant_id,
     translate,
 )
-from bot.commands import parse_command
+from bot.command_parser import parse_command
 from bot.messages import Incoming
 from tests.fakes.teams_connector import TANVIR_AAD, TENANT, recorded
 

@@ -1,7 +1,8 @@
 """Sending to Slack: messages to a person's DM or to a channel, the update that shows a recorded
 answer, the App Home view and a data export, each paced and with Slack's errors told apart.
 
-The outbox hands over one message at a time. A 429 becomes `DeliveryError(retry_after=...)` so
+The outbox hands over one message at a time for each person (several people side by side). A
+429 becomes `DeliveryError(retry_after=...)` so
 the outbox tries again after Slack's Retry-After; sends to one channel are paced under
 chat.postMessage's limit of about one message a second (short bursts allowed).
 """
@@ -60,8 +61,8 @@ PERMANENT = frozenset(
 class ChannelPacer:
     """About `rate` sends a second to each channel, with bursts of up to `burst` (GCRA).
 
-    A send whose channel has no slot free goes back to the outbox until it has one (the outbox
-    sends one message at a time, so waiting here would hold up everyone else's sends); the
+    A send whose channel has no slot free goes back to the outbox until it has one (waiting here
+    would hold one of the outbox's few lanes, and everyone queued behind it); the
     person's later messages wait behind it there. `max_wait` allows waiting in place instead.
     """
 

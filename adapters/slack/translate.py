@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.actions import HOME_OPENED
-from bot.commands import parse_command
+from bot.command_parser import parse_command
 from bot.messages import Incoming
 
 PLATFORM = "slack"
