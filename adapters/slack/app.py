@@ -13,9 +13,11 @@ someone the programme does not know.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import time
+import traceback
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -24,6 +26,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request import payload_utils
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -139,8 +142,12 @@ class SlackAdapter:
         """What bolt does with a listener's error: a malformed body is the sender's (400, as
         over HTTP); anything else (the inbox unreachable) is a 500 that Slack retries. One line,
         the error's type only: its message may quote the body."""
-        if isinstance(error, Malformed):
-            logger.info("slack: request refused (400): %s", error.reason)
+        if isinstance(error, Malformed) or (
+            isinstance(error, (AttributeError, TypeError, KeyError, IndexError, ValueError))
+            and _raised_in_bolt(error)
+        ):
+            reason = error.reason if isinstance(error, Malformed) else type(error).__name__
+            logger.info("slack: request refused (400): %s", reason)
             return BoltResponse(status=400, body={"error": "malformed request"})
         logger.error("slack: request failed: %s", type(error).__name__)
         return BoltResponse(status=500, body="")
@@ -242,10 +249,29 @@ def _bolt_request(text: str, request: web.Request) -> AsyncBoltRequest:
     """Bolt's request (`to_bolt_request` with the text already read); bolt reads ids out of the
     body as it builds it, which raises on some shapes no Slack request has."""
     try:
-        return AsyncBoltRequest(
+        built = AsyncBoltRequest(
             body=text,
             query=request.query_string,
             headers=request.headers,  # type: ignore[arg-type]
         )
+        # Bolt reads the body with these before every listener and error handler (to offer
+        # `event`, `action`, `view`...), outside any handler of its errors.
+        for read in _BOLT_READERS:
+            read(built.body)
     except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
         raise Malformed(f"slack body: {type(exc).__name__}") from None
+    return built
+
+
+_BOLT_READERS = [
+    function
+    for name, function in vars(payload_utils).items()
+    if name.startswith(("to_", "is_")) and inspect.isfunction(function)
+]
+
+
+def _raised_in_bolt(error: Exception) -> bool:
+    """Whether bolt itself raised it, reading the body (its matchers index into it): a body of
+    another shape than Slack's, not a failure of ours."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and "/slack_bolt/" in frames[-1].filename.replace("\\", "/")
