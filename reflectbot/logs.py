@@ -7,8 +7,9 @@ message, and any traceback prints the exception's message. `PrivateRecords`, ins
 handlers (a filter on a logger would miss records propagated from its children), rewrites each
 record before it is written:
 
-- records of libraries that may echo bodies keep their level, logger name and format string, but
-  none of their arguments, and free text (bolt's f-strings) is withheld;
+- records of libraries that may echo bodies keep their level and logger name; the database
+  libraries' format strings are kept without their arguments, and the others' free text (bolt's
+  and slack-sdk's f-strings) is withheld;
 - exceptions are written as their types and the frames they passed through, never their
   messages (SQLAlchemy's carry the parameters, a KeyError the key, a ValueError the value);
 - an exception passed as an argument of our own records becomes its type's name.
@@ -40,8 +41,9 @@ ECHOING = (
     "requests",
     "asyncio",  # "Task exception was never retrieved" prints the exception's repr
 )
-# Their format strings without arguments are safe to keep; these, even with, are free text.
-FREE_TEXT = ("slack_bolt", "adapters.slack.bolt", "msrest", "asyncio")
+# Of these, only the database libraries' format strings are safe to keep (SQL with placeholders,
+# "executing %s"); the others write free text (f-strings with bodies in them).
+TEMPLATES = ("sqlalchemy", "aiosqlite", "asyncpg")
 
 
 def _echoing(name: str) -> bool:
@@ -49,7 +51,7 @@ def _echoing(name: str) -> bool:
 
 
 def _free_text(name: str) -> bool:
-    return any(name == prefix or name.startswith(prefix + ".") for prefix in FREE_TEXT)
+    return not any(name == prefix or name.startswith(prefix + ".") for prefix in TEMPLATES)
 
 
 def _types_and_frames(error: BaseException) -> str:
