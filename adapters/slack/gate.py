@@ -66,4 +66,8 @@ def parse(raw: bytes, content_type: str, charset: str | None) -> tuple[str, dict
         body = dict(parse_qsl(text, keep_blank_values=True))
     if not isinstance(body, dict):
         raise Malformed("not an object")
+    # Every Events API and interactivity payload names its type; a slash command is a form with
+    # `command`; Slack's certificate check a form with `ssl_check`.
+    if not isinstance(body.get("type"), str) and "command" not in body and "ssl_check" not in body:
+        raise Malformed("no type")
     return text, body

@@ -45,7 +45,7 @@ from adapters.teams import activities, references
 from adapters.teams.connections import CachingAuthentication
 from adapters.teams.pacing import Pacer
 from adapters.teams.references import NOT_INSTALLED, PLATFORM, Remembered
-from adapters.teams.translate import Installed, Uninstalled, tenant_id, translate
+from adapters.teams.translate import Installed, Uninstalled, check_body, tenant_id, translate
 from bot.engine import Engine
 from bot.messages import Delivery, Op, Outgoing
 from bot.ports import DeliveryError
@@ -169,6 +169,11 @@ class TeamsAdapter:
             logger.info("teams: request refused (400): %s", malformed.reason)
             return web.json_response({"error": "invalid JSON"}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+            return web.json_response({"error": "not an activity"}, status=400)
+        try:
+            check_body(body)
+        except Malformed as malformed:
+            logger.info("teams: request refused (400): %s", malformed.reason)
             return web.json_response({"error": "not an activity"}, status=400)
         try:
             activity = Activity().deserialize(body)

@@ -171,6 +171,27 @@ def translate(activity: Activity) -> Event | None:
     return event
 
 
+_TEXTS = ("type", "id", "text", "serviceUrl", "channelId", "replyToId", "action", "name", "deliveryMode")
+_ACCOUNTS = ("from", "conversation", "recipient")
+
+
+def check_body(body: dict[str, Any]) -> None:
+    """What msrest would otherwise coerce (a number or an object into a string): the fields Teams
+    sends as text are text, and accounts are objects with a text id."""
+    for name in _TEXTS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise Malformed(f"teams activity: {name} is not text")
+    for name in _ACCOUNTS:
+        account = body.get(name)
+        if account is None:
+            continue
+        if not isinstance(account, dict):
+            raise Malformed(f"teams activity: {name} is not an account")
+        for field in ("id", "aadObjectId", "tenantId"):
+            if account.get(field) is not None and not isinstance(account[field], str):
+                raise Malformed(f"teams activity: {name}.{field} is not text")
+
+
 def _require(activity: Activity) -> None:
     sender, conversation = activity.from_property, activity.conversation
     if sender is None or not _is_text(sender.id) or not _is_text(sender.aad_object_id, optional=True):
