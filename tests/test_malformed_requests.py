@@ -155,3 +155,11 @@ async def test_a_development_mode_activity_of_another_shape_gets_400_and_stores_
     assert await tanvir.post(activity) == 400
     assert await table_rows(teams.server.store) == before
     assert teams.connector.requests == []
+
+
+async def test_a_body_above_the_size_limit_gets_413_on_both_routes(slack: SlackWorld, teams: World) -> None:
+    big = json.dumps({"type": "event_callback", "text": "x" * 2_000_000}).encode()
+    before = await table_rows(slack.server.store)
+    assert await post(slack.url, big, signed(slack.fake.signing_secret, big, JSON)) == 413
+    assert await table_rows(slack.server.store) == before
+    assert await post(teams.user(TANVIR_AAD).endpoint, big, {"Content-Type": JSON}) == 413

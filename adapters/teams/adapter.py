@@ -222,7 +222,13 @@ class TeamsAdapter:
             if invoke is not None:
                 return web.json_response(serializer_helper(invoke.body), status=invoke.status)
             return web.Response(status=201)
-        replies = await self._receive(activity)
+        try:
+            replies = await self._receive(activity)
+        except Exception as exc:
+            # Not kept (the database unreachable): a 500, which Teams retries. One line with the
+            # error's type: its message (SQLAlchemy's quotes the parameters) may hold the text.
+            logger.error("teams: activity %s not kept: %s", activity.id, type(exc).__name__)
+            return web.json_response({"error": "not kept, try again"}, status=500)
         if replies:
             await self._answer_in_request(authenticated, activity, replies)
         return web.Response(status=201)
