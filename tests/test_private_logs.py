@@ -130,6 +130,7 @@ async def test_no_slack_failure_path_logs_what_a_person_wrote(slack: SlackWorld)
     written = private.getvalue()
     assert marker in raw.getvalue()  # it did reach the logging calls
     assert "OperationalError" in written  # what went wrong is still told
+    assert "slack: request refused (401): bad signature" in written
     assert marker not in written
 
 
