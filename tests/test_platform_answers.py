@@ -108,3 +108,19 @@ async def test_a_teams_connector_answer_without_an_id_fails_that_message_in_one_
     assert {s for s, _ in rows} == {"sent", "failed"}
     # The rest reached his chat.
     assert teams.connector.cards(tanvir.conversation_id)
+
+
+@pytest.mark.parametrize("answer", [{"ok": False, "error": "channel_not_found"}, [1]])
+async def test_a_failed_answer_to_someone_unknown_is_not_a_500_slack_would_retry(
+    slack: SlackWorld, caplog: pytest.LogCaptureFixture, answer: Any
+) -> None:
+    from tests.conftest import table_rows
+
+    before = await table_rows(slack.server.store)
+    slack.fake.answer_next("chat.postMessage", answer)
+    with caplog.at_level(logging.INFO):
+        reply = await slack.fake.send_event(slack.url, slack.fake.message_im("U0STRANGER", "who are you?"))
+    assert reply.status == 200
+    one_line_each(caplog)
+    assert await table_rows(slack.server.store) == before
+    assert slack.fake.called("chat.postMessage")  # it was tried, once

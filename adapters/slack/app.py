@@ -23,12 +23,14 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request import payload_utils
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -144,11 +146,19 @@ class SlackAdapter:
         the error's type only: its message may quote the body."""
         if isinstance(error, Malformed) or (
             isinstance(error, (AttributeError, TypeError, KeyError, IndexError, ValueError))
-            and _raised_in_bolt(error)
+            and _raised_in(error, "slack_bolt")
         ):
             reason = error.reason if isinstance(error, Malformed) else type(error).__name__
             logger.info("slack: request refused (400): %s", reason)
             return BoltResponse(status=400, body={"error": "malformed request"})
+        if isinstance(error, (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)) or (
+            isinstance(error, (AttributeError, TypeError, KeyError, ValueError))
+            and _raised_in(error, "slack_sdk")
+        ):
+            # A call to Slack from the request (opening a form, answering someone unknown)
+            # failed; nothing was stored, and a retry of the request would only call again.
+            logger.warning("slack: call from a request failed: %s", type(error).__name__)
+            return BoltResponse(status=200, body="")
         logger.error("slack: request failed: %s", type(error).__name__)
         return BoltResponse(status=500, body="")
 
@@ -270,8 +280,8 @@ _BOLT_READERS = [
 ]
 
 
-def _raised_in_bolt(error: Exception) -> bool:
-    """Whether bolt itself raised it, reading the body (its matchers index into it): a body of
-    another shape than Slack's, not a failure of ours."""
+def _raised_in(error: Exception, package: str) -> bool:
+    """Whether that library itself raised it: bolt reading a body of another shape than Slack's
+    (its matchers index into it), or slack_sdk reading an answer of another shape than Slack's."""
     frames = traceback.extract_tb(error.__traceback__)
-    return bool(frames) and "/slack_bolt/" in frames[-1].filename.replace("\\", "/")
+    return bool(frames) and f"/{package}/" in frames[-1].filename.replace("\\", "/")
