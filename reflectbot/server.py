@@ -23,6 +23,7 @@ from adapters.port import PlatformAdapter
 from bot.delivery import Deliverer
 from bot.engine import Engine
 from bot.ports import Sender
+from reflectbot.connections import BODY_SECONDS, listen, read_body
 from reflectbot.settings import Settings
 from reflectbot.wiring import build_adapters
 from scheduler.lulls import Lulls
@@ -70,7 +71,10 @@ class Server:
 
 
 async def build_server(
-    settings: Settings, clock: Callable[[], datetime] = utc_now, console: TextIO | None = None
+    settings: Settings,
+    clock: Callable[[], datetime] = utc_now,
+    console: TextIO | None = None,
+    body_seconds: float = BODY_SECONDS,
 ) -> Server:
     store = Store(settings.database_url)
     await migrate(store)
@@ -102,7 +106,7 @@ async def build_server(
         with lulls.request():
             return await handler(request)
 
-    app = web.Application(middlewares=[counted])
+    app = web.Application(middlewares=[counted, read_body(body_seconds)])
     server = Server(settings, store, engine, deliverer, sweeps, runner, adapters, app)
     app.router.add_get("/healthz", _healthz(server))
     for adapter in adapters.values():
@@ -151,10 +155,7 @@ def _healthz(server: Server) -> Callable[[web.Request], Awaitable[web.Response]]
 async def serve(settings: Settings) -> None:
     """`reflectbot serve`: one HTTP server for every platform, and the sweeps."""
     server = await build_server(settings)
-    web_runner = web.AppRunner(server.app, access_log=None)
-    await web_runner.setup()
-    site = web.TCPSite(web_runner, settings.host, settings.port)
-    await site.start()
+    web_runner = await listen(server.app, settings.host, settings.port)
     await server.start()
     logger.info(
         "reflectbot serving on http://%s:%d (adapters: %s; prompts to: %s)",

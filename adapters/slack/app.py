@@ -13,20 +13,29 @@ someone the programme does not know.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
+import time
+import traceback
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
 
+import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request import payload_utils
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import texts
+from adapters.payloads import Malformed
+from adapters.slack import gate, texts
 from adapters.slack.blocks import escape, fit, form_view, mrkdwn
 from adapters.slack.sender import ChannelPacer, SlackSender
 from adapters.slack.translate import COMMAND, FORM_CALLBACK, PLATFORM, PREFIX, FromSlack, translate
@@ -68,6 +77,7 @@ class SlackAdapter:
         self.clock = clock
         self.on_stored = on_stored
         self.app_token = app_token
+        self.signing_secret = signing_secret or ""
         # Listeners' own calls (opening a form, answering someone unknown) wait out one 429; the
         # outbox's sends do not, so that a 429 goes back to the outbox and blocks nobody else.
         client = AsyncWebClient(token=bot_token, base_url=api_url)
@@ -86,6 +96,7 @@ class SlackAdapter:
             ChannelPacer(rate=messages_per_second),
         )
         self._socket: Any = None
+        self.app.error(self._on_error)
         self._listen()
 
     # -- PlatformAdapter ------------------------------------------------------------------
@@ -110,8 +121,46 @@ class SlackAdapter:
             self._socket = None
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        """Signed and recent (401), a body Slack sends (400), then bolt."""
+        raw = await request.read()  # aiohttp answers 413 above client_max_size
+        try:
+            gate.verify(request.headers, raw, self.signing_secret, time.time())
+        except gate.Unsigned as refused:
+            logger.info("slack: request refused (401): %s", refused.reason)
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            text, body = gate.parse(raw, request.content_type, request.charset)
+            # What the listeners will read, read once here so that a body of another shape is
+            # refused before bolt (whose own readers of it raise on some shapes) is given it.
+            translate(body)
+            bolt_request = _bolt_request(text, request)
+        except Malformed as malformed:
+            logger.info("slack: signed request refused (400): %s", malformed.reason)
+            return web.json_response({"error": "malformed request"}, status=400)
+        response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
+
+    async def _on_error(self, error: Exception) -> BoltResponse:
+        """What bolt does with a listener's error: a malformed body is the sender's (400, as
+        over HTTP); anything else (the inbox unreachable) is a 500 that Slack retries. One line,
+        the error's type only: its message may quote the body."""
+        if isinstance(error, Malformed) or (
+            isinstance(error, (AttributeError, TypeError, KeyError, IndexError, ValueError))
+            and _raised_in(error, "slack_bolt")
+        ):
+            reason = error.reason if isinstance(error, Malformed) else type(error).__name__
+            logger.info("slack: request refused (400): %s", reason)
+            return BoltResponse(status=400, body={"error": "malformed request"})
+        if isinstance(error, (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)) or (
+            isinstance(error, (AttributeError, TypeError, KeyError, ValueError))
+            and _raised_in(error, "slack_sdk")
+        ):
+            # A call to Slack from the request (opening a form, answering someone unknown)
+            # failed; nothing was stored, and a retry of the request would only call again.
+            logger.warning("slack: call from a request failed: %s", type(error).__name__)
+            return BoltResponse(status=200, body="")
+        logger.error("slack: request failed: %s", type(error).__name__)
+        return BoltResponse(status=500, body="")
 
     # -- listeners ------------------------------------------------------------------------
     def _listen(self) -> None:
@@ -204,3 +253,35 @@ class SlackAdapter:
 
     def _stranger_home(self, reply: Outgoing) -> dict[str, Any]:
         return {"type": "home", "blocks": [{"type": "section", "text": mrkdwn(fit(reply.text, 2900))}]}
+
+
+def _bolt_request(text: str, request: web.Request) -> AsyncBoltRequest:
+    """Bolt's request (`to_bolt_request` with the text already read); bolt reads ids out of the
+    body as it builds it, which raises on some shapes no Slack request has."""
+    try:
+        built = AsyncBoltRequest(
+            body=text,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+        # Bolt reads the body with these before every listener and error handler (to offer
+        # `event`, `action`, `view`...), outside any handler of its errors.
+        for read in _BOLT_READERS:
+            read(built.body)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise Malformed(f"slack body: {type(exc).__name__}") from None
+    return built
+
+
+_BOLT_READERS = [
+    function
+    for name, function in vars(payload_utils).items()
+    if name.startswith(("to_", "is_")) and inspect.isfunction(function)
+]
+
+
+def _raised_in(error: Exception, package: str) -> bool:
+    """Whether that library itself raised it: bolt reading a body of another shape than Slack's
+    (its matchers index into it), or slack_sdk reading an answer of another shape than Slack's."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and f"/{package}/" in frames[-1].filename.replace("\\", "/")

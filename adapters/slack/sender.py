@@ -121,6 +121,13 @@ METHODS = {
 }
 
 
+def _text(value: Any) -> str:
+    """A field of Slack's answer that names something (a channel, a ts): a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise TypeError("not a name")
+    return value
+
+
 def is_user(address: str) -> bool:
     return address[:1] in ("U", "W")
 
@@ -174,6 +181,13 @@ class SlackSender:
             raise error from exc
         except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
             raise DeliveryError(type(exc).__name__) from exc
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            # An answer of another shape than Slack's (slack_sdk hands it over as it came, and
+            # reading it raises). The message may have been posted: sending it again could
+            # post it twice, so it is not retried.
+            reason = f"unexpected answer from Slack ({type(exc).__name__})"
+            logger.warning("slack %s to %s: %s", op.value, delivery.address, reason)
+            raise DeliveryError(reason, permanent=True) from None
 
     # -- where a message goes -------------------------------------------------------------
     async def _channel(self, delivery: Delivery, fresh: bool = False) -> str:
@@ -184,7 +198,7 @@ class SlackSender:
         if known and not fresh:
             return str(known)
         opened = await self.client.conversations_open(users=delivery.address)
-        channel = str(opened["channel"]["id"])
+        channel = _text(opened["channel"]["id"])
         await identities.merge_reference(self.store, PLATFORM, delivery.address, {"dm_channel": channel})
         return channel
 
@@ -206,7 +220,7 @@ class SlackSender:
                 raise
             channel = await self._channel(delivery, fresh=True)
             response = await self.client.chat_postMessage(channel=channel, **args)
-        return message_id(str(response["channel"]), str(response["ts"]))
+        return message_id(_text(response["channel"]), _text(response["ts"]))
 
     # -- operations other than a new message -------------------------------------------------
     async def _show_answer(self, message: Outgoing) -> str:

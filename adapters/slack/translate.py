@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from adapters.payloads import Malformed, load_json, text_or_none
 from bot.actions import HOME_OPENED
 from bot.command_parser import parse_command
 from bot.messages import Incoming
@@ -183,7 +184,7 @@ def view_submission(body: dict[str, Any]) -> FromSlack | None:
     user = (body.get("user") or {}).get("id")
     if view.get("callback_id") != FORM_CALLBACK or not user:
         return None
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = load_json(view.get("private_metadata") or "{}")
     block_id, action_id = ANSWER_INPUT
     text = ((((view.get("state") or {}).get("values") or {}).get(block_id) or {}).get(action_id) or {}).get(
         "value"
@@ -231,8 +232,42 @@ PAYLOADS: dict[str, Callable[[dict[str, Any]], FromSlack | None]] = {
 
 
 def translate(body: dict[str, Any]) -> FromSlack | None:
-    """What a Slack request body (as bolt parses it) means for the bot; None when it is ignored."""
+    """What a Slack request body (as bolt parses it) means for the bot; None when it is ignored.
+
+    A body of another shape than Slack's (a field of the wrong type, a question id that is no
+    number) raises `Malformed`: these functions only read the body, so any such error is the
+    body's."""
+    if not isinstance(body, dict):
+        raise Malformed("slack body is not an object")
+    try:
+        read = _read(body)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise Malformed(f"slack body: {type(exc).__name__}") from None
+    if read is not None:
+        _check(read)
+    return read
+
+
+def _read(body: dict[str, Any]) -> FromSlack | None:
     if "command" in body:
         return slash_command(body)
     handler = PAYLOADS.get(str(body.get("type")))
     return handler(body) if handler else None
+
+
+def _check(read: FromSlack) -> None:
+    """What goes on to storage and to Slack is text where text belongs."""
+    fields = [getattr(read, what) for what in ("user_id", "trigger_id", "message", "channel", "event_id")]
+    incoming = read.incoming
+    if incoming is not None:
+        fields += [getattr(incoming, what) for what in ("text", "action", "event_id", "message_id")]
+        fields += list(incoming.values or ())
+    if not read.user_id:
+        raise Malformed("no user")
+    for value in fields:
+        # Slack never sends a NUL (and PostgreSQL cannot store one).
+        if "\x00" in (text_or_none(value, "field") or ""):
+            raise Malformed("NUL in a field")
+    question_id = read.question_id if incoming is None else incoming.question_id
+    if question_id is not None and not 0 < question_id < 2**31:
+        raise Malformed("question id out of range")

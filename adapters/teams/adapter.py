@@ -40,11 +40,12 @@ from botframework.connector.auth import AuthenticateRequestResult
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 from requests import RequestException
 
+from adapters.payloads import Malformed, load_json
 from adapters.teams import activities, references
 from adapters.teams.connections import CachingAuthentication
 from adapters.teams.pacing import Pacer
 from adapters.teams.references import NOT_INSTALLED, PLATFORM, Remembered
-from adapters.teams.translate import Installed, Uninstalled, tenant_id, translate
+from adapters.teams.translate import Installed, Uninstalled, check_body, tenant_id, translate
 from bot.engine import Engine
 from bot.messages import Delivery, Op, Outgoing
 from bot.ports import DeliveryError
@@ -55,6 +56,8 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "msteams"
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
+NO_ID = "Teams connector answered without the message's id"
+UNREADABLE = "Teams connector's answer could not be read"
 CHANNEL_REFUSED = "Teams refused the channel post (is the app installed in that team?)"
 DEV_MODE_WARNING = (
     "Teams: TEAMS_ENABLED is true and MICROSOFT_APP_ID is not set, so POST /api/messages accepts "
@@ -159,15 +162,28 @@ class TeamsAdapter:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected application/json"}, status=415)
         try:
-            body = await request.json()
-        except ValueError:
+            # Limits (size by aiohttp: 413; depth) before parsing, and the same answer for every
+            # body that is not an activity, whether authenticated or not.
+            body = load_json(await request.read())
+        except Malformed as malformed:
+            logger.info("teams: request refused (400): %s", malformed.reason)
             return web.json_response({"error": "invalid JSON"}, status=400)
-        if not isinstance(body, dict) or not body.get("type"):
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+            return web.json_response({"error": "not an activity"}, status=400)
+        try:
+            check_body(body)
+        except Malformed as malformed:
+            logger.info("teams: request refused (400): %s", malformed.reason)
             return web.json_response({"error": "not an activity"}, status=400)
         try:
             activity = Activity().deserialize(body)
-        except DeserializationError:
+        except Exception as exc:  # msrest reading a body anyone can send; its errors vary
+            logger.info("teams: request refused (400): not an activity (%s)", type(exc).__name__)
             return web.json_response({"error": "not an activity"}, status=400)
+        if not self.authenticated:
+            # Development mode: nothing vouches for the serviceUrl an activity names, so
+            # replies, and references kept for later prompts, go to TEAMS_SERVICE_URL only.
+            activity.service_url = self.service_url
         auth_header = request.headers.get("Authorization") or None
         if self.authenticated and auth_header is None:
             return web.json_response({"error": "unauthorized"}, status=401)
@@ -190,14 +206,29 @@ class TeamsAdapter:
         if self.authenticated and (identity is None or not identity.is_authenticated):
             logger.warning("teams: activity %s without an authenticated identity refused", activity.id)
             return web.json_response({"error": "unauthorized"}, status=401)
-        if activity.type == ActivityTypes.invoke or activity.delivery_mode == DeliveryModes.expect_replies:
-            # Their answer goes in the response body: botbuilder's pipeline builds it (an invoke
-            # nothing here handles gets its 501).
+        if activity.type == ActivityTypes.invoke:
+            # Nothing here handles invokes (card actions arrive as messages): an empty invoke
+            # response, so Teams shows no error, and nothing stored.
+            logger.debug("teams: invoke %s answered empty", activity.id)
+            return web.Response(status=200)
+        try:
+            translate(activity)
+        except Malformed as malformed:
+            logger.info("teams: activity %s refused (400): %s", activity.id, malformed.reason)
+            return web.json_response({"error": "not an activity"}, status=400)
+        if activity.delivery_mode == DeliveryModes.expect_replies:
+            # Their answer goes in the response body: botbuilder's pipeline builds it.
             invoke = await self.cloud.process_activity(authenticated, activity, self._on_turn)
             if invoke is not None:
                 return web.json_response(serializer_helper(invoke.body), status=invoke.status)
             return web.Response(status=201)
-        replies = await self._receive(activity)
+        try:
+            replies = await self._receive(activity)
+        except Exception as exc:
+            # Not kept (the database unreachable): a 500, which Teams retries. One line with the
+            # error's type: its message (SQLAlchemy's quotes the parameters) may hold the text.
+            logger.error("teams: activity %s not kept: %s", activity.id, type(exc).__name__)
+            return web.json_response({"error": "not kept, try again"}, status=500)
         if replies:
             await self._answer_in_request(authenticated, activity, replies)
         return web.Response(status=201)
@@ -294,6 +325,14 @@ class TeamsAdapter:
             raise DeliveryError(f"Teams connector error ({status})", retry_after=retry_after) from exc
         except ClientRequestError as exc:
             raise DeliveryError(f"Teams connector unreachable: {type(exc).__name__}") from exc
+        except DeserializationError:
+            # An answer botbuilder cannot read (not JSON, another shape): perhaps posted.
+            logger.warning("teams %s to %s: %s", message.op.value, delivery.address, UNREADABLE)
+            raise DeliveryError(UNREADABLE, permanent=True) from None
+        except DeliveryError as error:
+            if error.reason == NO_ID:
+                logger.warning("teams %s to %s: %s", message.op.value, delivery.address, NO_ID)
+            raise
 
     async def _deliver(self, delivery: Delivery, person_id: str, sending: list[Activity]) -> str:
         """New messages in the person's chat (or a channel); returns the first one's id."""
@@ -389,7 +428,10 @@ class TeamsAdapter:
             outgoing = TurnContext.apply_conversation_reference(deepcopy(activity), reference)
             outgoing.reply_to_id = None
             [response] = await context.adapter.send_activities(context, [outgoing])
-            first = first or (response.id if response and response.id else "")
+            if response is None or not isinstance(response.id, str) or not response.id:
+                # Accepted, perhaps posted, but not named: sending again could post it twice.
+                raise DeliveryError(NO_ID, permanent=True)
+            first = first or response.id
         return first
 
     async def _continue(self, stored: Mapping[str, Any], work: Work) -> str:
@@ -438,6 +480,8 @@ class TeamsAdapter:
         async def callback(context: TurnContext) -> None:
             try:
                 conversation_id = context.activity.conversation.id
+                if not isinstance(conversation_id, str) or not conversation_id:
+                    raise DeliveryError(NO_ID, permanent=True)
                 reference = ConversationReference(
                     channel_id=CHANNEL,
                     service_url=self.service_url,

@@ -20,6 +20,7 @@ from typing import Any
 
 from botbuilder.schema import Activity
 
+from adapters.payloads import Malformed
 from adapters.teams.cards import ANSWER_INPUT, VALUES_INPUT
 from bot.messages import Incoming
 
@@ -154,8 +155,71 @@ DISPATCH: dict[str, Callable[[Activity], Event | None]] = {
 
 
 def translate(activity: Activity) -> Event | None:
+    """The event an activity is; `Malformed` when it lacks what Teams always sends with such an
+    activity (who sent it, in which conversation) or has it in another shape. These functions
+    only read the activity, so any such error is the activity's."""
     handler = DISPATCH.get(activity.type or "")
-    return handler(activity) if handler else None
+    if handler is None:
+        return None
+    _require(activity)
+    try:
+        event = handler(activity)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise Malformed(f"teams activity: {type(exc).__name__}") from None
+    if isinstance(event, Said):
+        _check(event.incoming)
+    return event
+
+
+_TEXTS = ("type", "id", "text", "serviceUrl", "channelId", "replyToId", "action", "name", "deliveryMode")
+_ACCOUNTS = ("from", "conversation", "recipient")
+
+
+def check_body(body: dict[str, Any]) -> None:
+    """What msrest would otherwise coerce (a number or an object into a string): the fields Teams
+    sends as text are text, and accounts are objects with a text id."""
+    for name in _TEXTS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise Malformed(f"teams activity: {name} is not text")
+    for name in _ACCOUNTS:
+        account = body.get(name)
+        if account is None:
+            continue
+        if not isinstance(account, dict):
+            raise Malformed(f"teams activity: {name} is not an account")
+        for field in ("id", "aadObjectId", "tenantId"):
+            if account.get(field) is not None and not isinstance(account[field], str):
+                raise Malformed(f"teams activity: {name}.{field} is not text")
+
+
+def _require(activity: Activity) -> None:
+    sender, conversation = activity.from_property, activity.conversation
+    if sender is None or not _is_text(sender.id) or not _is_text(sender.aad_object_id, optional=True):
+        raise Malformed("teams activity without a sender")
+    if conversation is None or not _is_text(conversation.id):
+        raise Malformed("teams activity without a conversation")
+    if not _is_text(activity.id, optional=True):
+        raise Malformed("teams activity with an id that is not text")
+    if activity.text is not None and (not isinstance(activity.text, str) or "\x00" in activity.text):
+        raise Malformed("teams activity with a text that is not text")
+    for member in (activity.members_added or []) + (activity.members_removed or []):
+        if member is None or not _is_text(member.id, optional=True):
+            raise Malformed("teams activity with a member that is not an account")
+
+
+def _is_text(value: Any, optional: bool = False) -> bool:
+    if value is None:
+        return optional
+    # Teams never sends a NUL (and PostgreSQL cannot store one).
+    return isinstance(value, str) and bool(value) and "\x00" not in value
+
+
+def _check(incoming: Incoming) -> None:
+    texts = [incoming.text, incoming.action, incoming.event_id, incoming.message_id, *(incoming.values or ())]
+    if any(t is not None and (not isinstance(t, str) or "\x00" in t) for t in texts):
+        raise Malformed("teams activity with a value that is not text")
+    if incoming.question_id is not None and not 0 < incoming.question_id < 2**31:
+        raise Malformed("teams question id out of range")
 
 
 # -- text -----------------------------------------------------------------------------------

@@ -102,6 +102,11 @@ class FakeSlack:
             (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
         )
 
+    def answer_next(self, method: str, response: Any, status: int = 200) -> None:
+        """Answer the method's next call with this body, whatever its shape (for answers Slack
+        does not give, such as {"ok": true} without the channel and ts)."""
+        self._faults.setdefault(method, []).append((status, response, {}))
+
     def fail_next(self, method: str, error: str) -> None:
         self._faults.setdefault(method, []).append((200, {"ok": False, "error": error}, {}))
 

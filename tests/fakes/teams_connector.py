@@ -47,6 +47,7 @@ class _Failure:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     route: str | None = None  # "create" | "send" | "update" | None for any
+    raw: str | None = None  # answer with this text (as application/json) instead of `body`
 
 
 class FakeTeamsConnector:
@@ -110,6 +111,12 @@ class FakeTeamsConnector:
             _Failure(status, {"error": {"code": "ServiceError", "message": f"status {status}"}}, {}, route)
         )
 
+    def answer_next(self, status: int, body: Any, route: str | None = "send") -> None:
+        """Answer the next call with this status and body (a str is sent as it is), whatever
+        shape it has: for answers the real service does not give."""
+        raw = body if isinstance(body, str) else json.dumps(body)
+        self._failures.append(_Failure(status, {}, {}, route, raw))
+
     def refuse_create(self, message: str = "Bot is not installed in user's personal scope") -> None:
         """Refuse every create_conversation from now on, as Teams does for users without the app."""
         self._refuse_create = message
@@ -172,6 +179,8 @@ class FakeTeamsConnector:
         return body
 
     def _error(self, failure: _Failure) -> web.Response:
+        if failure.raw is not None:
+            return web.Response(text=failure.raw, status=failure.status, content_type="application/json")
         return web.json_response(failure.body, status=failure.status, headers=failure.headers)
 
     async def _create(self, request: web.Request) -> web.Response:
