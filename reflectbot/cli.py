@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import sys
 from datetime import UTC, datetime
@@ -11,10 +12,21 @@ from typing import Annotated, Any
 
 import typer
 
-from reflectbot.cli_common import fail, load_settings, parse_instant, run
+from reflectbot.cli_common import (
+    App,
+    Options,
+    UserError,
+    announce_database,
+    database_errors,
+    fail,
+    load_settings,
+    parse_instant,
+    ready_store,
+    run,
+)
 from reflectbot.output_commands import register as _register_output_commands
 
-app = typer.Typer(
+app = App(
     help="reflectbot: reflection conversations for work-exchange programmes, in Slack, Teams or the terminal.",
     no_args_is_help=True,
     add_completion=False,
@@ -23,15 +35,31 @@ app = typer.Typer(
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "programme.yaml"
 
 
+@app.callback()
+def options(
+    debug: Annotated[bool, typer.Option("--debug", help="show the traceback of an error")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log everything (DEBUG)")] = False,
+) -> None:
+    Options.debug, Options.verbose = debug, verbose
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 @app.command()
 def init() -> None:
-    """Create or migrate the database."""
+    """Create or migrate the database (DATABASE_URL); every other command needs it done."""
+    from storage.db import describe
+    from storage.migrate import head_revision
+
+    settings = load_settings()
 
     async def work(store: Any) -> None:
         return None
 
-    run(work)
-    typer.echo("database ready")
+    run(work, settings, create=True)
+    typer.echo(f"database ready: {describe(settings.database_url)} (revision {head_revision()})")
 
 
 @app.command("import")
@@ -48,10 +76,12 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(code=2) from None
     typer.echo(
-        f"imported {summary.programme}: {summary.organisations} organisations, "
-        f"{summary.partnerships} partnerships, {summary.people} people, {summary.panels} panels"
+        f"imported {summary.programme}: {plural(summary.organisations, 'organisation')}, "
+        f"{plural(summary.partnerships, 'partnership')}, {summary.people} people, "
+        f"{plural(summary.panels, 'panel')}"
         + (f" ({summary.forgotten_kept} forgotten people left forgotten)" if summary.forgotten_kept else "")
     )
+    typer.echo(summary.changes_line())
 
 
 @app.command()
@@ -91,10 +121,18 @@ def export(person: Annotated[str, typer.Argument(help="the person's id")]) -> No
 
 
 @app.command()
-def forget(person: Annotated[str, typer.Argument(help="the person's id")]) -> None:
-    """Delete that person's reflections, aha moments and chat identities."""
+def forget(
+    person: Annotated[str, typer.Argument(help="the person's id")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask (for scripts)")] = False,
+) -> None:
+    """Delete that person's reflections, aha moments and chat identities. Asks first."""
     from bot.privacy import UnknownPerson, forget_person
 
+    if not yes:
+        if not sys.stdin.isatty():
+            raise fail(f"forget deletes what {person} wrote for good: confirm with --yes")
+        if not typer.confirm(f"Delete everything {person} wrote and how to reach them, for good?"):
+            raise fail("nothing was deleted")
     try:
         counts = run(lambda store: forget_person(store, person))
     except UnknownPerson:
@@ -113,8 +151,10 @@ def tick(
 
     moment = parse_instant(at)
     settings = load_settings()
+    announce_database(settings)
 
     async def main() -> None:
+        await (await ready_store(settings)).close()
         server = await build_server(settings)
         try:
             report = await server.tick(moment)
@@ -127,7 +167,8 @@ def tick(
             err=True,
         )
 
-    asyncio.run(main())
+    with database_errors(settings):
+        asyncio.run(main())
 
 
 @app.command()
@@ -135,7 +176,25 @@ def serve() -> None:
     """One HTTP server (POST /slack/events, POST /api/messages, GET /healthz) and the scheduler."""
     from reflectbot.server import serve as run_server
 
-    asyncio.run(run_server(load_settings()))
+    settings = load_settings(interactive=False)
+    announce_database(settings)
+
+    async def main() -> None:
+        await (await ready_store(settings)).close()
+        await run_server(settings)
+
+    try:
+        with database_errors(settings):
+            asyncio.run(main())
+    except OSError as exc:
+        what = {
+            errno.EADDRINUSE: "the port is already in use (another reflectbot serve?); stop it or set PORT",
+            errno.EACCES: "not allowed to listen there; use a PORT above 1023",
+            errno.EADDRNOTAVAIL: "this machine has no such address; check HOST",
+        }.get(exc.errno or 0)
+        if what is None or Options.debug:
+            raise
+        raise UserError(f"cannot listen on {settings.host}:{settings.port} (HOST, PORT): {what}") from None
 
 
 @app.command("slack-manifest")
@@ -165,7 +224,13 @@ def teams_package(
     if not settings.microsoft_app_id:
         raise fail("set MICROSOFT_APP_ID (the bot's Microsoft App ID) first")
     try:
-        path = build_teams_package(out, settings.microsoft_app_id)
+        path = build_teams_package(
+            out,
+            settings.microsoft_app_id,
+            website_url=settings.teams_website_url,
+            privacy_url=settings.teams_privacy_url,
+            terms_url=settings.teams_terms_url,
+        )
     except ValueError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")

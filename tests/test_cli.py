@@ -45,7 +45,7 @@ def test_piped_chat_is_stored_exported_and_forgotten(run) -> None:
     assert "Form self-reliance groups that help women save money for healthcare costs" in goal_question
     assert all(r["answered_at"] for r in export["reflections"])
 
-    run("forget", "rina")
+    run("forget", "rina", "--yes")
     export = json.loads(run("export", "rina").stdout)
     assert export["reflections"] == [] and export["aha_moments"] == [] and export["chat_identities"] == []
 
@@ -56,6 +56,7 @@ def test_piped_chat_is_stored_exported_and_forgotten(run) -> None:
 
 
 def test_chat_ends_cleanly_at_end_of_input_and_continues_next_time(run) -> None:
+    run("init")
     run("import", str(PROGRAMME))
     # Tanvir's panel (April) comes before his midpoint (May): his next conversation is panel prep.
     first = run("chat", "--as", "tanvir", stdin="")
@@ -72,6 +73,7 @@ def test_chat_ends_cleanly_at_end_of_input_and_continues_next_time(run) -> None:
 
 
 def test_unknown_person_and_missing_file_are_clear_errors(run) -> None:
+    run("init")
     run("import", str(PROGRAMME))
     result = run("chat", "--as", "nobody", stdin="", check=False)
     assert result.returncode != 0 and "no person 'nobody'" in result.stderr
