@@ -86,16 +86,18 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
 
 @app.command()
 def chat(person: Annotated[str, typer.Option("--as", help="the person's id in the programme file")]) -> None:
-    """Talk to the bot as PERSON in the terminal; starts their next conversation now if none is open."""
+    """Talk to the bot as PERSON in the terminal, on the database in DATABASE_URL: says where they
+    are, then waits for their words (`now` starts their next conversation early)."""
     from adapters.console.chat import chat as run_chat
     from bot.engine import Engine
-    from storage.models import Person
+    from reflectbot.whereabouts import where_is
 
     async def work(store: Any) -> int:
-        async with store.session() as session:
-            found = await session.get(Person, person)
-            if found is None or found.forgotten:
-                raise fail(f"no person {person!r} in the programme (import a programme file first)")
+        now = datetime.now(UTC)
+        where = await where_is(store, person, now)
+        if where is None:
+            raise fail(f"no person {person!r} in the programme (import a programme file first)")
+        typer.echo(where.line, err=True)
         return await run_chat(
             Engine(store),
             person,
@@ -103,6 +105,7 @@ def chat(person: Annotated[str, typer.Option("--as", help="the person's id in th
             sys.stdout,
             lambda: datetime.now(UTC),
             echo=not sys.stdin.isatty(),
+            start=where.waiting_for_answer,
         )
 
     run(work)
