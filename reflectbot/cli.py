@@ -242,11 +242,22 @@ def teams_package(
 @app.command()
 def demo(
     programme: Annotated[Path, typer.Option(help="programme file to live through")] = SAMPLE,
+    directory: Annotated[Path, typer.Option("--dir", help="where the demo keeps its database and reports")] = Path(
+        "demo"
+    ),
+    as_written: Annotated[
+        bool, typer.Option("--as-written", help="each person in their own language (default: English)")
+    ] = False,
 ) -> None:
-    """A programme lived through in the terminal, on a simulated clock, in a throwaway database."""
-    from reflectbot.demo import run_demo
+    """A programme lived through in the terminal on a simulated clock; its database and reports
+    stay in --dir (started afresh each time) to explore afterwards."""
+    from reflectbot.demo import DemoDirectoryTaken, run_demo
 
-    code = asyncio.run(run_demo(programme, sys.stdout))
+    load_settings()
+    try:
+        code = asyncio.run(run_demo(programme, sys.stdout, directory, as_written))
+    except DemoDirectoryTaken as exc:
+        raise UserError(str(exc)) from None
     raise typer.Exit(code=code)
 
 
