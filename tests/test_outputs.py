@@ -73,3 +73,46 @@ def test_a_report_that_cannot_be_written_names_the_file(imported: str, tmp_path:
     result = cli_runner(imported, tmp_path)("panel-pack", "spring-panel", "--out", "no/such/dir/pack.md")
     assert result.returncode == 2 and "no/such/dir/pack.md" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _command(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = cli_environment("sqlite:///unused.db") | env
+    return subprocess.run(
+        [sys.executable, "-m", "reflectbot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+
+def test_the_teams_package_links_to_the_organisations_own_pages(tmp_path: Path) -> None:
+    import json
+    import zipfile
+
+    app_id = "00000000-0000-4000-8000-000000000001"
+    result = _command(
+        tmp_path,
+        "teams-package",
+        "--out",
+        "teams.zip",
+        MICROSOFT_APP_ID=app_id,
+        TEAMS_PRIVACY_URL="https://example.org/privacy",
+        TEAMS_TERMS_URL="https://example.org/terms",
+    )
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "teams.zip") as archive:
+        developer = json.loads(archive.read("manifest.json"))["developer"]
+    assert developer["privacyUrl"] == "https://example.org/privacy"
+    assert developer["termsOfUseUrl"] == "https://example.org/terms"
+    refused = _command(
+        tmp_path, "teams-package", MICROSOFT_APP_ID=app_id, TEAMS_PRIVACY_URL="http://example.org/privacy"
+    )
+    assert refused.returncode == 2 and "TEAMS_PRIVACY_URL" in refused.stderr and "https://" in refused.stderr
+
+
+def test_the_slack_manifest_refuses_http(tmp_path: Path) -> None:
+    result = _command(tmp_path, "slack-manifest", "--url", "http://reflect.example.org")
+    assert result.returncode == 2 and "https://" in result.stderr and result.stdout == ""
+    assert "Traceback" not in result.stderr
