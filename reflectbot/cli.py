@@ -6,7 +6,7 @@ import asyncio
 import errno
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +33,8 @@ app = App(
     pretty_exceptions_enable=False,
 )
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "programme.yaml"
+# A cron job's clock may lag a little; a day away is a different day's prompts.
+FAR_FROM_NOW = timedelta(hours=1)
 
 
 @app.callback()
@@ -147,12 +149,23 @@ def forget(
 
 @app.command()
 def tick(
-    at: Annotated[str, typer.Option("--at", help="ISO-8601 instant; without an offset it is UTC")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="ISO-8601 instant (default: now); without an offset it is UTC")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="run as of a time far from now anyway")] = False,
 ) -> None:
-    """Run every sweep once as of that instant, drain the outbox, then exit."""
+    """Run every sweep once as of that instant, drain the outbox, then exit (cron's `serve`)."""
     from reflectbot.server import build_server
 
-    moment = parse_instant(at)
+    now = datetime.now(UTC)
+    moment = now if at is None else parse_instant(at)
+    # The sweeps send real prompts, as they would be sent at `moment`: a time far from now is
+    # almost always a copied example, not a wish to send a day's prompts early (or late).
+    if abs(moment - now) > FAR_FROM_NOW and not yes:
+        raise fail(
+            f"--at {at} is {abs(moment - now).days} days from now: tick would send real prompts as if "
+            "it were then; leave --at out for now, or add --yes if you mean it"
+        )
     settings = load_settings()
     announce_database(settings)
 

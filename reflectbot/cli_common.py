@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -168,3 +169,8 @@ class App(typer.Typer):
                 raise
             typer.echo(f"error: {exc}", err=True)
             sys.exit(USER_ERROR)
+        except BrokenPipeError:
+            # The reader of a pipe stopped early (`reflectbot export rina | head`): not an error
+            # of ours. Point stdout at nothing so the flush at exit does not raise again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)

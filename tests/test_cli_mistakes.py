@@ -136,7 +136,7 @@ def test_a_command_in_another_directory_creates_no_database(ready, tmp_path: Pat
 def test_a_database_that_is_not_migrated_is_refused(tmp_path: Path, database_url: str) -> None:
     run = cli_runner(database_url, tmp_path)
     before = rows(database_url)
-    for args in (("import", str(PROGRAMME)), ("export", "rina"), ("tick", "--at", "2027-03-31T04:15")):
+    for args in (("import", str(PROGRAMME)), ("export", "rina"), ("tick", "--at", "2027-03-31T04:15", "--yes")):
         assert_user_error(run(*args), "reflectbot init")
     assert rows(database_url) == before
 
@@ -191,3 +191,12 @@ def test_every_database_command_names_its_database(ready, database_url: str) -> 
         assert result.returncode == 0, result.stderr
         assert result.stderr.count(f"database: {describe(database_url)}") == 1, result.stderr
     assert describe(database_url) in ready("init").stdout
+
+
+def test_tick_far_from_now_sends_nothing_unless_meant(ready, database_url: str) -> None:
+    """README's old example, `tick --at 2027-03-31T04:15`, sent that day's real prompts at once."""
+    before = rows(database_url)
+    assert_user_error(ready("tick", "--at", "2027-03-31T04:15"), "--at 2027-03-31T04:15", "--yes")
+    assert rows(database_url) == before
+    now = ready("tick")  # as cron runs it: as of now (2026, before every exchange of the fixture)
+    assert now.returncode == 0 and "0 conversations started" in now.stderr, now.stderr
