@@ -114,15 +114,19 @@ def chat(person: Annotated[str, typer.Option("--as", help="the person's id in th
 
 
 @app.command()
-def export(person: Annotated[str, typer.Argument(help="the person's id")]) -> None:
-    """Print that person's data as JSON."""
+def export(
+    person: Annotated[str, typer.Argument(help="the person's id")],
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file (- for stdout)")] = None,
+) -> None:
+    """Print (or write) that person's data as JSON."""
     from bot.privacy import UnknownPerson, export_person
+    from reflectbot.output_commands import write_text
 
     try:
         data = run(lambda store: export_person(store, person))
     except UnknownPerson:
         raise fail(f"no person {person!r}") from None
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", out)
 
 
 @app.command()

@@ -33,7 +33,7 @@ def _instant(value: str | None) -> datetime:
 STDOUT = Path("-")
 
 
-def _out(text: str, out: Path | None, html: bool = False) -> None:
+def write_text(text: str, out: Path | None, html: bool = False) -> None:
     """To the file `out`, or to stdout; HTML goes to a terminal only when asked (`--out -`):
     a page of markup (and an embedded chart) in a terminal helps no one."""
     if out is None and html and sys.stdout.isatty():
@@ -86,7 +86,7 @@ def digest(
         DigestFormat.md: render_markdown,
         DigestFormat.html: render_html,
     }[format]
-    _out(render(built, Translator(), language), out, html=format is DigestFormat.html)
+    write_text(render(built, Translator(), language), out, html=format is DigestFormat.html)
 
 
 def panel_pack(
@@ -105,7 +105,7 @@ def panel_pack(
     except UnknownPanel:
         raise fail(f"no panel {panel!r} in the programme") from None
     render = render_html if format is FileFormat.html else render_markdown
-    _out(render(pack, Translator(), language), out, html=format is FileFormat.html)
+    write_text(render(pack, Translator(), language), out, html=format is FileFormat.html)
 
 
 def outcomes(
@@ -132,7 +132,7 @@ def outcomes(
     if png is not None:
         _write(png, chart_png(outcome_chart(report, translator, language)))
     if format is FileFormat.html:
-        _out(render_html(report, translator, language, today), out, html=True)
+        write_text(render_html(report, translator, language, today), out, html=True)
     else:
         chart_path = None
         if png is not None:
@@ -142,7 +142,7 @@ def outcomes(
                 chart_path = str(png.resolve().relative_to(base.resolve()))
             except ValueError:
                 chart_path = str(png.resolve())
-        _out(render_markdown(report, translator, language, today, chart_path), out)
+        write_text(render_markdown(report, translator, language, today, chart_path), out)
 
 
 COMMANDS: dict[str, Callable[..., None]] = {"digest": digest, "panel-pack": panel_pack, "outcomes": outcomes}

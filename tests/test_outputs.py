@@ -116,3 +116,11 @@ def test_the_slack_manifest_refuses_http(tmp_path: Path) -> None:
     result = _command(tmp_path, "slack-manifest", "--url", "http://reflect.example.org")
     assert result.returncode == 2 and "https://" in result.stderr and result.stdout == ""
     assert "Traceback" not in result.stderr
+
+
+def test_export_writes_to_a_file(imported: str, tmp_path: Path) -> None:
+    import json
+
+    result = cli_runner(imported, tmp_path)("export", "rina", "--out", "rina.json")
+    assert result.returncode == 0 and result.stdout == "" and "wrote rina.json" in result.stderr
+    assert json.loads((tmp_path / "rina.json").read_text(encoding="utf-8"))["person"] == "rina"
