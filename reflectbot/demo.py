@@ -78,13 +78,14 @@ class Timeline:
     def report(self, person_id: str, message: Outgoing) -> None:
         """A digest or panel pack: kept whole in a file, summarised in one line."""
         if message.kind == "digest":
-            if self.activity == self.since_digest.get(person_id, 0):
+            answers = self.activity - self.since_digest.get(person_id, 0)
+            if answers == 0:
                 self.empty_digests += 1
                 return
             self.since_digest[person_id] = self.activity
             self.last_digest = self.clock
             path = self.files / "digests" / f"{self.clock:%Y-%m-%d}-{person_id}.txt"
-            what = "weekly digest"
+            what = f"weekly digest ({answers} answers in the programme since the last)"
         else:
             path = self.files / f"panel-pack-{self.clock:%Y-%m-%d}.txt"
             what = "panel pack"
