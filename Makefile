@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with only python3 and make:
-#   make demo   runs reflectbot on its embedded defaults (SQLite, terminal)
+#   make demo   lives through the sample programme; leaves its database and reports in demo/
 #   make test   runs the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -47,4 +47,4 @@ catalogs: $(VENV)/.installed-test
 	$(BIN)/pybabel update -D reflectbot -i bot/locales/reflectbot.pot -d bot/locales --no-fuzzy-matching --ignore-obsolete
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) *.egg-info demo

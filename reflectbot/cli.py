@@ -3,35 +3,65 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from reflectbot.cli_common import fail, load_settings, parse_instant, run
+from reflectbot.cli_common import (
+    App,
+    Options,
+    UserError,
+    announce_database,
+    database_errors,
+    fail,
+    load_settings,
+    parse_instant,
+    ready_store,
+    run,
+)
 from reflectbot.output_commands import register as _register_output_commands
 
-app = typer.Typer(
+app = App(
     help="reflectbot: reflection conversations for work-exchange programmes, in Slack, Teams or the terminal.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "programme.yaml"
+# A cron job's clock may lag a little; a day away is a different day's prompts.
+FAR_FROM_NOW = timedelta(hours=1)
+
+
+@app.callback()
+def options(
+    debug: Annotated[bool, typer.Option("--debug", help="show the traceback of an error")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log everything (DEBUG)")] = False,
+) -> None:
+    Options.debug, Options.verbose = debug, verbose
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @app.command()
 def init() -> None:
-    """Create or migrate the database."""
+    """Create or migrate the database (DATABASE_URL); every other command needs it done."""
+    from storage.db import describe
+    from storage.migrate import head_revision
+
+    settings = load_settings()
 
     async def work(store: Any) -> None:
         return None
 
-    run(work)
-    typer.echo("database ready")
+    run(work, settings, create=True)
+    typer.echo(f"database ready: {describe(settings.database_url)} (revision {head_revision()})")
 
 
 @app.command("import")
@@ -48,24 +78,28 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(code=2) from None
     typer.echo(
-        f"imported {summary.programme}: {summary.organisations} organisations, "
-        f"{summary.partnerships} partnerships, {summary.people} people, {summary.panels} panels"
+        f"imported {summary.programme}: {plural(summary.organisations, 'organisation')}, "
+        f"{plural(summary.partnerships, 'partnership')}, {summary.people} people, "
+        f"{plural(summary.panels, 'panel')}"
         + (f" ({summary.forgotten_kept} forgotten people left forgotten)" if summary.forgotten_kept else "")
     )
+    typer.echo(summary.changes_line())
 
 
 @app.command()
 def chat(person: Annotated[str, typer.Option("--as", help="the person's id in the programme file")]) -> None:
-    """Talk to the bot as PERSON in the terminal; starts their next conversation now if none is open."""
+    """Talk to the bot as PERSON in the terminal, on the database in DATABASE_URL: says where they
+    are, then waits for their words (`now` starts their next conversation early)."""
     from adapters.console.chat import chat as run_chat
     from bot.engine import Engine
-    from storage.models import Person
+    from reflectbot.whereabouts import where_is
 
     async def work(store: Any) -> int:
-        async with store.session() as session:
-            found = await session.get(Person, person)
-            if found is None or found.forgotten:
-                raise fail(f"no person {person!r} in the programme (import a programme file first)")
+        now = datetime.now(UTC)
+        where = await where_is(store, person, now)
+        if where is None:
+            raise fail(f"no person {person!r} in the programme (import a programme file first)")
+        typer.echo(where.line, err=True)
         return await run_chat(
             Engine(store),
             person,
@@ -73,28 +107,41 @@ def chat(person: Annotated[str, typer.Option("--as", help="the person's id in th
             sys.stdout,
             lambda: datetime.now(UTC),
             echo=not sys.stdin.isatty(),
+            start=where.waiting_for_answer,
         )
 
     run(work)
 
 
 @app.command()
-def export(person: Annotated[str, typer.Argument(help="the person's id")]) -> None:
-    """Print that person's data as JSON."""
+def export(
+    person: Annotated[str, typer.Argument(help="the person's id")],
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file (- for stdout)")] = None,
+) -> None:
+    """Print (or write) that person's data as JSON."""
     from bot.privacy import UnknownPerson, export_person
+    from reflectbot.output_commands import write_text
 
     try:
         data = run(lambda store: export_person(store, person))
     except UnknownPerson:
         raise fail(f"no person {person!r}") from None
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", out)
 
 
 @app.command()
-def forget(person: Annotated[str, typer.Argument(help="the person's id")]) -> None:
-    """Delete that person's reflections, aha moments and chat identities."""
+def forget(
+    person: Annotated[str, typer.Argument(help="the person's id")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask (for scripts)")] = False,
+) -> None:
+    """Delete that person's reflections, aha moments and chat identities. Asks first."""
     from bot.privacy import UnknownPerson, forget_person
 
+    if not yes:
+        if not sys.stdin.isatty():
+            raise fail(f"forget deletes what {person} wrote for good: confirm with --yes")
+        if not typer.confirm(f"Delete everything {person} wrote and how to reach them, for good?"):
+            raise fail("nothing was deleted")
     try:
         counts = run(lambda store: forget_person(store, person))
     except UnknownPerson:
@@ -106,15 +153,28 @@ def forget(person: Annotated[str, typer.Argument(help="the person's id")]) -> No
 
 @app.command()
 def tick(
-    at: Annotated[str, typer.Option("--at", help="ISO-8601 instant; without an offset it is UTC")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="ISO-8601 instant (default: now); without an offset it is UTC")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="run as of a time far from now anyway")] = False,
 ) -> None:
-    """Run every sweep once as of that instant, drain the outbox, then exit."""
+    """Run every sweep once as of that instant, drain the outbox, then exit (cron's `serve`)."""
     from reflectbot.server import build_server
 
-    moment = parse_instant(at)
+    now = datetime.now(UTC)
+    moment = now if at is None else parse_instant(at)
+    # The sweeps send real prompts, as they would be sent at `moment`: a time far from now is
+    # almost always a copied example, not a wish to send a day's prompts early (or late).
+    if abs(moment - now) > FAR_FROM_NOW and not yes:
+        raise fail(
+            f"--at {at} is {abs(moment - now).days} days from now: tick would send real prompts as if "
+            "it were then; leave --at out for now, or add --yes if you mean it"
+        )
     settings = load_settings()
+    announce_database(settings)
 
     async def main() -> None:
+        await (await ready_store(settings)).close()
         server = await build_server(settings)
         try:
             report = await server.tick(moment)
@@ -127,7 +187,8 @@ def tick(
             err=True,
         )
 
-    asyncio.run(main())
+    with database_errors(settings):
+        asyncio.run(main())
 
 
 @app.command()
@@ -135,7 +196,25 @@ def serve() -> None:
     """One HTTP server (POST /slack/events, POST /api/messages, GET /healthz) and the scheduler."""
     from reflectbot.server import serve as run_server
 
-    asyncio.run(run_server(load_settings()))
+    settings = load_settings(interactive=False)
+    announce_database(settings)
+
+    async def main() -> None:
+        await (await ready_store(settings)).close()
+        await run_server(settings)
+
+    try:
+        with database_errors(settings):
+            asyncio.run(main())
+    except OSError as exc:
+        what = {
+            errno.EADDRINUSE: "the port is already in use (another reflectbot serve?); stop it or set PORT",
+            errno.EACCES: "not allowed to listen there; use a PORT above 1023",
+            errno.EADDRNOTAVAIL: "this machine has no such address; check HOST",
+        }.get(exc.errno or 0)
+        if what is None or Options.debug:
+            raise
+        raise UserError(f"cannot listen on {settings.host}:{settings.port} (HOST, PORT): {what}") from None
 
 
 @app.command("slack-manifest")
@@ -165,7 +244,13 @@ def teams_package(
     if not settings.microsoft_app_id:
         raise fail("set MICROSOFT_APP_ID (the bot's Microsoft App ID) first")
     try:
-        path = build_teams_package(out, settings.microsoft_app_id)
+        path = build_teams_package(
+            out,
+            settings.microsoft_app_id,
+            website_url=settings.teams_website_url,
+            privacy_url=settings.teams_privacy_url,
+            terms_url=settings.teams_terms_url,
+        )
     except ValueError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")
@@ -174,11 +259,22 @@ def teams_package(
 @app.command()
 def demo(
     programme: Annotated[Path, typer.Option(help="programme file to live through")] = SAMPLE,
+    directory: Annotated[Path, typer.Option("--dir", help="where the demo keeps its database and reports")] = Path(
+        "demo"
+    ),
+    as_written: Annotated[
+        bool, typer.Option("--as-written", help="each person in their own language (default: English)")
+    ] = False,
 ) -> None:
-    """A programme lived through in the terminal, on a simulated clock, in a throwaway database."""
-    from reflectbot.demo import run_demo
+    """A programme lived through in the terminal on a simulated clock; its database and reports
+    stay in --dir (started afresh each time) to explore afterwards."""
+    from reflectbot.demo import DemoDirectoryTaken, run_demo
 
-    code = asyncio.run(run_demo(programme, sys.stdout))
+    load_settings()
+    try:
+        code = asyncio.run(run_demo(programme, sys.stdout, directory, as_written))
+    except DemoDirectoryTaken as exc:
+        raise UserError(str(exc)) from None
     raise typer.Exit(code=code)
 
 

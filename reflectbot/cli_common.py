@@ -1,56 +1,152 @@
 """What every `reflectbot` command shares: the settings (and logging) built once, the store opened
-and migrated around the work, and how a command fails."""
+around the work, and how a command fails.
+
+A mistake a user can make (a bad setting, a missing database, a port in use) ends in one or two
+lines saying what is wrong, where and what to do, and exit code 2; `--debug` shows the traceback.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from reflectbot.settings import Settings
 
 T = TypeVar("T")
+USER_ERROR = 2
 
 
-def load_settings() -> Settings:
-    built = Settings()
-    logging.basicConfig(
-        level=built.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+class UserError(Exception):
+    """Something the user can fix; its message is printed as it is, after "error: "."""
+
+
+class Options:
+    """The global options (`reflectbot --debug --verbose COMMAND`), set by the app's callback."""
+
+    debug = False
+    verbose = False
+
+
+def configure_logging(level: str, stream: TextIO) -> None:
+    """The one place logging is set up (reflectbot.logs.configure_logging may take its place).
+    Logs go to `stream`, never to the stream a conversation is printed on."""
+    logging.basicConfig(level=level, stream=stream, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Library chatter (a line per migration check, two per sweep) would drown our own lines.
     for noisy in ("alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def settings_problem(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err["loc"]).upper() or "settings"
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"setting {name}={err['input']!r} (environment or .env): {message}")
+    return "\n  ".join(lines)
+
+
+def load_settings(interactive: bool = True) -> Settings:
+    """The settings, checked; logging at WARNING for a command run by hand, INFO for a service,
+    unless LOG_LEVEL or --verbose says otherwise."""
+    from storage.db import DatabaseUrlError, engine_arguments
+
+    try:
+        built = Settings()
+    except ValidationError as exc:
+        raise UserError(settings_problem(exc)) from None
+    try:
+        engine_arguments(built.database_url)
+    except DatabaseUrlError as exc:
+        raise UserError(str(exc)) from None
+    level = "DEBUG" if Options.verbose else built.log_level or ("WARNING" if interactive else "INFO")
+    configure_logging(level, sys.stderr)
     return built
 
 
-def run(work: Callable[[Any], Awaitable[T]], given: Settings | None = None) -> T:
-    """`work(store)` on the migrated database of the settings, the store closed afterwards."""
-    from storage.db import Store
-    from storage.migrate import migrate
+def announce_database(settings: Settings) -> None:
+    """Name the database once, on stderr, so nobody wonders which one a command used."""
+    from storage.db import describe
 
+    typer.echo(f"database: {describe(settings.database_url)} (DATABASE_URL)", err=True)
+
+
+@contextmanager
+def database_errors(settings: Settings) -> Iterator[None]:
+    """A database that cannot be opened or written becomes one line naming it."""
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.db import describe
+    from storage.migrate import DatabaseNotReady
+
+    where = describe(settings.database_url)
+    try:
+        yield
+    except DatabaseNotReady as exc:
+        raise UserError(str(exc)) from None
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        hint = (
+            "check that the file and its directory exist and that you may write to them"
+            if settings.database_url.startswith("sqlite")
+            else "check DATABASE_URL and that the server is running"
+        )
+        raise UserError(f"cannot use the database {where}: {reason}\n  {hint}") from None
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL) and "bind" in str(exc):
+            raise
+        raise UserError(f"cannot reach the database {where}: {exc.strerror or exc}") from None
+
+
+async def ready_store(settings: Settings, create: bool = False) -> Any:
+    """The store of DATABASE_URL: migrated when `create` (init), else checked to be migrated
+    already, so that a command run in the wrong place creates nothing."""
+    from storage.db import Store
+    from storage.migrate import check_exists, check_ready, migrate
+
+    if not create:
+        check_exists(settings.database_url)
+    store = Store(settings.database_url)
+    try:
+        if create:
+            await migrate(store)
+        else:
+            await check_ready(store)
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+def run(work: Callable[[Any], Awaitable[T]], given: Settings | None = None, create: bool = False) -> T:
+    """`work(store)` on the database of the settings, the store closed afterwards."""
     chosen = given or load_settings()
+    if not create:
+        announce_database(chosen)
 
     async def main() -> T:
-        store = Store(chosen.database_url)
+        store = await ready_store(chosen, create)
         try:
-            await migrate(store)
             return await work(store)
         finally:
             await store.close()
 
-    return asyncio.run(main())
+    with database_errors(chosen):
+        return asyncio.run(main())
 
 
 def fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
+    return typer.Exit(code=USER_ERROR)
 
 
 def parse_instant(value: str) -> datetime:
@@ -60,3 +156,21 @@ def parse_instant(value: str) -> datetime:
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not an ISO-8601 time such as 2027-03-31T04:15") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class App(typer.Typer):
+    """The `reflectbot` app: a UserError anywhere ends in its message and exit code 2."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except UserError as exc:
+            if Options.debug:
+                raise
+            typer.echo(f"error: {exc}", err=True)
+            sys.exit(USER_ERROR)
+        except BrokenPipeError:
+            # The reader of a pipe stopped early (`reflectbot export rina | head`): not an error
+            # of ours. Point stdout at nothing so the flush at exit does not raise again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)

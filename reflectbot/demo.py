@@ -3,8 +3,7 @@ database: the real sweeps and engine, with simulated participants answering from
 
 from __future__ import annotations
 
-import tempfile
-import textwrap
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -54,21 +53,66 @@ SILENT = "bishal"  # does not answer his first midpoint question until the secon
 
 @dataclass
 class Timeline:
+    """One line per message, stamped in UTC so the lines read in true time order, with the
+    recipient's own local time beside it (prompts come at 10:00 *their* time)."""
+
     out: TextIO
     zones: dict[str, ZoneInfo]
     names: dict[str, str]
+    files: Path
     clock: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
     inbox: list[Outgoing] = field(default_factory=list)
+    # Replies since each coordinator's last digest: a digest of a week without any is left out.
+    activity: int = 0
+    since_digest: dict[str, int] = field(default_factory=dict)
+    empty_digests: int = 0
+    last_digest: datetime | None = None
 
-    def line(self, person_id: str, arrow: str, text: str, label: str | None = None) -> None:
+    def line(self, person_id: str, arrow: str, text: str) -> None:
         zone = self.zones.get(person_id, ZoneInfo("UTC"))
-        stamp = self.clock.astimezone(zone).strftime("%Y-%m-%d %a %H:%M")
-        head = f"{stamp} {zone.key:<16} {arrow} {self.names.get(person_id, person_id):<15}"
-        body = " ".join(text.split())
-        if label:  # a question: shown whole, since it is what the person reads
-            print(f"{head} [{label}] {body}", file=self.out, flush=True)
+        local = self.clock.astimezone(zone).strftime("%H:%M")
+        stamp = self.clock.strftime("%Y-%m-%d %a %H:%M UTC")
+        name = self.names.get(person_id, person_id)
+        print(f"{stamp} ({local} {zone.key:<16}) {arrow} {name:<15} {text}", file=self.out, flush=True)
+
+    def report(self, person_id: str, message: Outgoing) -> None:
+        """A digest or panel pack: kept whole in a file, summarised in one line."""
+        if message.kind == "digest":
+            answers = self.activity - self.since_digest.get(person_id, 0)
+            if answers == 0:
+                self.empty_digests += 1
+                return
+            self.since_digest[person_id] = self.activity
+            self.last_digest = self.clock
+            path = self.files / "digests" / f"{self.clock:%Y-%m-%d}-{person_id}.txt"
+            what = f"weekly digest ({answers} answers in the programme since the last)"
         else:
-            print(textwrap.shorten(f"{head} {body}", width=160, placeholder=" …"), file=self.out, flush=True)
+            path = self.files / f"panel-pack-{self.clock:%Y-%m-%d}.txt"
+            what = "panel pack"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(message.text + "\n", encoding="utf-8")
+        first = message.text.strip().splitlines()[0] if message.text.strip() else what
+        self.line(person_id, "##", f"{what}: {' '.join(first.split())} → {path}")
+
+
+def _question(message: Outgoing) -> str:
+    body = " ".join(message.text.split())
+    head = f"[{message.progress_label}] " if message.progress_label else ""
+    if message.question_kind == "scale":
+        return f"{head}{body}  (1–5)"
+    options = "  ".join(f"{n}. {c.label}" for n, c in enumerate(message.choices, 1))
+    return f"{head}{body}" + (f"  {{{options}}}" if options else "")
+
+
+def _chosen(message: Outgoing, reply: str) -> str:
+    """A numbered answer with the labels it chose, as the coordinator will read it."""
+    if message.question_kind not in ("single", "multi") or not message.choices:
+        return reply
+    labels = []
+    for part in reply.split(","):
+        if part.strip().isdigit() and 1 <= int(part) <= len(message.choices):
+            labels.append(message.choices[int(part) - 1].label)
+    return f"{reply} ({'; '.join(labels)})" if labels else reply
 
 
 class TimelineSender:
@@ -83,9 +127,14 @@ class TimelineSender:
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
         self.count += 1
-        self.timeline.inbox.append(message)
-        arrow = {"alert": "!!", "digest": "##", "panel-pack": "##"}.get(message.kind, "→")
-        self.timeline.line(message.person_id or delivery.address, arrow, message.text, message.progress_label)
+        person = message.person_id or delivery.address
+        if message.kind in ("digest", "panel-pack"):
+            self.timeline.report(person, message)
+        else:
+            self.timeline.inbox.append(message)
+            arrow = "!!" if message.kind == "alert" else "→"
+            text = _question(message) if message.kind == "question" else " ".join(message.text.split())
+            self.timeline.line(person, arrow, text)
         return f"demo-{self.count}"
 
 
@@ -110,7 +159,8 @@ async def _answer(
         if key == "support_note":
             reply = "My visa needs renewing before June."
         timeline.clock += timedelta(minutes=7)
-        timeline.line(person, "←", reply)
+        timeline.activity += 1
+        timeline.line(person, "←", _chosen(message, reply))
         await engine.handle(Incoming("console", person, text=reply), timeline.clock)
         await deliverer.drain(timeline.clock)
 
@@ -132,58 +182,144 @@ async def _question_key(engine: Engine, question_id: int) -> str:
         return question.key if question else ""
 
 
-async def run_demo(programme: Path, out: TextIO) -> int:
-    """Never waits for input: the participants are simulated."""
-    with tempfile.TemporaryDirectory(prefix="reflectbot-demo-") as tmp:
-        store = Store(f"sqlite:///{tmp}/demo.db")
-        try:
-            await migrate(store)
-            summary = await import_programme(store, programme)
-            async with store.session() as session:
-                people = list((await session.exec(select(Person))).all())
-                settings = (await session.exec(select(Programme))).one()
-            zones = {p.id: ZoneInfo(p.timezone or settings.timezone) for p in people}
-            timeline = Timeline(out, zones, {p.id: p.name for p in people})
-            engine = Engine(store)
-            deliverer = Deliverer(store, {"console": TimelineSender(timeline)})
-            sweeps = Sweeps(engine, deliverer)
-            participants = [p for p in people if p.role == "participant"]
-            first = min(p.start for p in participants if p.start)
-            last = max(p.end for p in participants if p.end)
-            print(
-                f"reflectbot demo: {summary.programme}, {len(participants)} participants, "
-                f"{first} to {last}, on a simulated clock (local times are each recipient's own).\n",
-                file=out,
+MARKER = ".reflectbot-demo"  # only a directory the demo made is emptied when it runs again
+DEMO_FILES = ("reflectbot.db", "reflectbot.db-wal", "reflectbot.db-shm", "outcomes.html", "digests")
+
+
+class DemoDirectoryTaken(Exception):
+    """The demo's directory holds something the demo did not make."""
+
+
+def _fresh(directory: Path) -> None:
+    """Start afresh: a demo run again replaces the last one's database and files."""
+    if directory.exists() and any(directory.iterdir()) and not (directory / MARKER).exists():
+        raise DemoDirectoryTaken(f"{directory} holds files the demo did not make; choose another --dir")
+    directory.mkdir(parents=True, exist_ok=True)
+    for child in directory.iterdir():
+        if child.name in DEMO_FILES or child.name.startswith(("panel-pack-", "digest-")):
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    (directory / MARKER).write_text("made by `reflectbot demo`; emptied when it runs again\n", encoding="utf-8")
+
+
+async def _in_english(store: Store) -> None:
+    """The demo reads in English unless --as-written: the sample people write Bengali, Hindi,
+    Nepali and Khmer, which an English reader of the timeline could not follow."""
+    async with store.session() as session:
+        for row in (await session.exec(select(Person))).all():
+            row.language = "en"
+            session.add(row)
+        for programme in (await session.exec(select(Programme))).all():
+            programme.language = "en"
+            session.add(programme)
+
+
+async def _write_reports(store: Store, directory: Path, moment: datetime) -> list[tuple[Path, str]]:
+    """The digest, panel pack and outcome report as files a browser opens."""
+    from bot.i18n import Translator
+    from bot.reports import digest, outcome_report, panel_pack
+    from bot.reports.outcomes import build_outcomes
+    from storage.models import Panel
+
+    translator = Translator()
+    written: list[tuple[Path, str]] = []
+    async with store.session() as session:
+        coordinators = [p.id for p in (await session.exec(select(Person))).all() if p.role == "coordinator"]
+        panels = [p.id for p in (await session.exec(select(Panel))).all()]
+    for coordinator in coordinators:
+        path = directory / f"digest-{coordinator}.html"
+        built = await digest.build_digest(store, coordinator, moment)
+        path.write_text(digest.render_html(built, translator), encoding="utf-8")
+        written.append((path, f"{built.coordinator_name}'s digest, as of {moment:%Y-%m-%d %H:%M} UTC"))
+    for panel in panels:
+        path = directory / f"panel-pack-{panel}.html"
+        pack = await panel_pack.build_panel_pack(store, panel)
+        path.write_text(panel_pack.render_html(pack, translator), encoding="utf-8")
+        written.append((path, "the panel pack: consented aha moments, takeaways, questions"))
+    path = directory / "outcomes.html"
+    report = await build_outcomes(store)
+    path.write_text(outcome_report.render_html(report, translator, None, moment), encoding="utf-8")
+    written.append((path, "the learning-outcome report with its chart"))
+    return written
+
+
+async def run_demo(programme: Path, out: TextIO, directory: Path = Path("demo"), as_written: bool = False) -> int:
+    """Never waits for input: the participants are simulated. Leaves its database and the
+    reports it made in `directory`, and says how to explore them."""
+    _fresh(directory)
+    database = directory / "reflectbot.db"
+    store = Store(f"sqlite:///{database.resolve()}")
+    try:
+        await migrate(store)
+        summary = await import_programme(store, programme)
+        if not as_written:
+            await _in_english(store)
+        async with store.session() as session:
+            people = list((await session.exec(select(Person))).all())
+            settings = (await session.exec(select(Programme))).one()
+        zones = {p.id: ZoneInfo(p.timezone or settings.timezone) for p in people}
+        timeline = Timeline(out, zones, {p.id: p.name for p in people}, directory)
+        engine = Engine(store)
+        deliverer = Deliverer(store, {"console": TimelineSender(timeline)})
+        sweeps = Sweeps(engine, deliverer)
+        participants = [p for p in people if p.role == "participant"]
+        first = min(p.start for p in participants if p.start)
+        last = max(p.end for p in participants if p.end)
+        print(
+            f"reflectbot demo: {summary.programme}, {len(participants)} participants, {first} to {last}, "
+            f"on a simulated clock; each line shows UTC and the recipient's own local time.\n",
+            file=out,
+        )
+        reminders: dict[str, int] = {}
+        async with store.session() as session:
+            directory_of_plans = await Directory.load(session)
+        due = sorted(p.due_at for person in participants for p in directory_of_plans.plan(person))
+        digest_day = settings.digest_every.split()[0][:3].lower()
+        previous = datetime.min.replace(tzinfo=UTC)
+        for moment in _ticks(first - timedelta(days=1), last + timedelta(days=1), people, settings):
+            # A quiet day (nothing open, nothing falling due, no digest) is skipped to keep
+            # the demo short; the sweeps themselves would find nothing to do on it.
+            digest_tick = any(
+                moment.astimezone(zones[c.id]).strftime("%a").lower() == digest_day
+                for c in people
+                if c.role == "coordinator"
             )
-            reminders: dict[str, int] = {}
-            async with store.session() as session:
-                directory = await Directory.load(session)
-            due = sorted(p.due_at for person in participants for p in directory.plan(person))
-            digest_day = settings.digest_every.split()[0][:3].lower()
-            previous = datetime.min.replace(tzinfo=UTC)
-            for moment in _ticks(first - timedelta(days=1), last + timedelta(days=1), people, settings):
-                # A quiet day (nothing open, nothing falling due, no digest) is skipped to keep
-                # the demo short; the sweeps themselves would find nothing to do on it.
-                digest_tick = any(
-                    moment.astimezone(zones[c.id]).strftime("%a").lower() == digest_day
-                    for c in people
-                    if c.role == "coordinator"
-                )
-                if (
-                    not digest_tick
-                    and not any(previous < d <= moment for d in due)
-                    and not await _open(store)
-                ):
-                    previous = moment
-                    continue
+            if not digest_tick and not any(previous < d <= moment for d in due) and not await _open(store):
                 previous = moment
-                timeline.clock = moment
-                await sweeps.run_all(moment)
-                await _answer(engine, deliverer, timeline, reminders)
-            print(f"\n{deliverer.senders['console'].count} messages sent.", file=out)  # type: ignore[attr-defined]
-        finally:
-            await store.close()
+                continue
+            previous = moment
+            # Answers move the clock on (7 minutes each): a sweep due meanwhile runs after them,
+            # so the timeline never goes back in time.
+            timeline.clock = max(moment, timeline.clock)
+            await sweeps.run_all(timeline.clock)
+            await _answer(engine, deliverer, timeline, reminders)
+        written = await _write_reports(store, directory, timeline.last_digest or timeline.clock)
+    finally:
+        await store.close()
+    sent = deliverer.senders["console"].count  # type: ignore[attr-defined]
+    _explore(out, sent, timeline, written, database)
     return 0
+
+
+def _explore(out: TextIO, sent: int, timeline: Timeline, written: list[tuple[Path, str]], database: Path) -> None:
+    print(
+        f"\n{sent} messages sent; {timeline.empty_digests} weekly digests of weeks without answers left out.",
+        file=out,
+    )
+    print("\nWhat the demo left behind (open the .html files in a browser):", file=out)
+    for path, what in written:
+        print(f"  {path}  {what}", file=out)
+    print(f"  {timeline.files / 'digests'}/  every weekly digest as it was sent", file=out)
+    at = (timeline.last_digest or timeline.clock).strftime("%Y-%m-%dT%H:%M")
+    env = f"DATABASE_URL=sqlite:///{database}"
+    print("\nExplore the same data (these commands use only the demo's database):", file=out)
+    for command in (
+        "chat --as rina",
+        "export rina",
+        f"digest --coordinator ingrid --at {at}",
+        "panel-pack spring-panel",
+        "outcomes --format html --out demo/outcomes.html",
+    ):
+        print(f"  {env} .venv/bin/reflectbot {command}", file=out)
 
 
 def _ticks(first: date, last: date, people: list[Person], settings: Programme) -> list[datetime]:

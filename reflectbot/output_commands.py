@@ -30,13 +30,27 @@ def _instant(value: str | None) -> datetime:
     return datetime.now(UTC) if value is None else parse_instant(value)
 
 
-def _out(text: str, out: Path | None) -> None:
-    if out is None:
+STDOUT = Path("-")
+
+
+def write_text(text: str, out: Path | None, html: bool = False) -> None:
+    """To the file `out`, or to stdout; HTML goes to a terminal only when asked (`--out -`):
+    a page of markup (and an embedded chart) in a terminal helps no one."""
+    if out is None and html and sys.stdout.isatty():
+        raise fail("HTML is for a browser: add --out report.html (or --out - to print it here anyway)")
+    if out is None or out == STDOUT:
         sys.stdout.write(text)
         sys.stdout.flush()
-    else:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {out}", err=True)
+        return
+    _write(out, text.encode("utf-8"))
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
+    typer.echo(f"wrote {path}", err=True)
 
 
 def _language(value: str | None) -> str | None:
@@ -56,7 +70,7 @@ def digest(
         str | None, typer.Option("--at", help="as of this ISO-8601 instant (default: now; no offset = UTC)")
     ] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="language (default: the coordinator's)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of stdout")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file (- for stdout)")] = None,
 ) -> None:
     """A coordinator's digest: each partnership they follow, in their language."""
     from bot.i18n import Translator
@@ -72,14 +86,14 @@ def digest(
         DigestFormat.md: render_markdown,
         DigestFormat.html: render_html,
     }[format]
-    _out(render(built, Translator(), language), out)
+    write_text(render(built, Translator(), language), out, html=format is DigestFormat.html)
 
 
 def panel_pack(
     panel: Annotated[str, typer.Argument(help="the panel's id in the programme file")],
     format: Annotated[FileFormat, typer.Option("--format", help="md or html")] = FileFormat.md,
     lang: Annotated[str | None, typer.Option("--lang", help="language (default: the programme's)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of stdout")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file (- for stdout)")] = None,
 ) -> None:
     """The panel's agenda of consented aha moments, takeaways and discussion questions."""
     from bot.i18n import Translator
@@ -91,14 +105,16 @@ def panel_pack(
     except UnknownPanel:
         raise fail(f"no panel {panel!r} in the programme") from None
     render = render_html if format is FileFormat.html else render_markdown
-    _out(render(pack, Translator(), language), out)
+    write_text(render(pack, Translator(), language), out, html=format is FileFormat.html)
 
 
 def outcomes(
     format: Annotated[FileFormat, typer.Option("--format", help="md or html")] = FileFormat.md,
-    png: Annotated[Path | None, typer.Option("--png", help="also write the chart to this PNG file")] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="also write the chart to this PNG file (HTML has it inline)")
+    ] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="language (default: the programme's)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of stdout")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file (- for stdout)")] = None,
 ) -> None:
     """The learning-outcome report, with its chart (embedded in HTML; --png writes it as a file)."""
     from bot.i18n import Translator
@@ -114,20 +130,19 @@ def outcomes(
     translator = Translator()
     today = datetime.now(UTC)
     if png is not None:
-        png.write_bytes(chart_png(outcome_chart(report, translator, language)))
-        typer.echo(f"wrote {png}", err=True)
+        _write(png, chart_png(outcome_chart(report, translator, language)))
     if format is FileFormat.html:
-        _out(render_html(report, translator, language, today), out)
+        write_text(render_html(report, translator, language, today), out, html=True)
     else:
         chart_path = None
         if png is not None:
             # Markdown links to the PNG, relative to where the Markdown goes.
-            base = out.parent if out is not None else Path.cwd()
+            base = out.parent if out is not None and out != STDOUT else Path.cwd()
             try:
                 chart_path = str(png.resolve().relative_to(base.resolve()))
             except ValueError:
                 chart_path = str(png.resolve())
-        _out(render_markdown(report, translator, language, today, chart_path), out)
+        write_text(render_markdown(report, translator, language, today, chart_path), out)
 
 
 COMMANDS: dict[str, Callable[..., None]] = {"digest": digest, "panel-pack": panel_pack, "outcomes": outcomes}

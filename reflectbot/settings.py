@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -14,8 +16,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///reflectbot.db"
     host: str = "127.0.0.1"
-    port: int = 3978
-    log_level: str = "INFO"
+    port: int = Field(default=3978, ge=0, le=65535)
+    # Unset: WARNING for the commands a person runs by hand, INFO for `serve`.
+    log_level: str | None = None
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
@@ -29,6 +32,10 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: str = Field(default="MultiTenant")
     teams_service_url: str = "https://smba.trafficmanager.net/teams/"
+    # The Teams app package's links (Teams shows them on the app's page); your organisation's own.
+    teams_website_url: str = "https://github.com/reflectbot/reflectbot"
+    teams_privacy_url: str | None = None
+    teams_terms_url: str | None = None
     # Send prompts to people's Teams identities (on by default once MICROSOFT_APP_ID is set).
     # True without MICROSOFT_APP_ID is development mode: /api/messages then accepts activities
     # without authentication (the Bot Framework Emulator); never on a public address.
@@ -36,6 +43,28 @@ class Settings(BaseSettings):
 
     # How often `serve` runs the sweeps (start due conversations, reminders, digests).
     sweep_interval_seconds: int = 60
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str | None) -> str | None:
+        if value is not None and value.upper() not in LEVELS:
+            raise ValueError(f"{value!r} is not a log level; use one of {', '.join(LEVELS)}")
+        return value.upper() if value else None
+
+    @field_validator("slack_api_url", "teams_service_url")
+    @classmethod
+    def _web(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not a web address; it must start with https://")
+        return value
+
+    @field_validator("teams_website_url", "teams_privacy_url", "teams_terms_url")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        # Teams refuses a package whose links are not https.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"{value!r} must start with https:// (Teams accepts no other)")
+        return value
 
     @property
     def slack_enabled(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -46,6 +47,23 @@ def _parse(url: str) -> tuple[URL, str]:
             f"write {backend}://… without +{driver}"
         )
     return parsed, backend
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite DATABASE_URL names (None for PostgreSQL or an in-memory database)."""
+    parsed, backend = _parse(url)
+    if backend != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def describe(url: str) -> str:
+    """Which database a URL names, as an operator recognises it: the absolute path of a SQLite
+    file (a relative one depends on where the command runs), else the URL without its password."""
+    file = sqlite_file(url)
+    if file is not None:
+        return str(file.resolve())
+    return _parse(url)[0].render_as_string(hide_password=True)
 
 
 def engine_arguments(url: str) -> tuple[str, dict[str, Any]]:

@@ -8,7 +8,8 @@ who was forgotten stays a placeholder: their name, identities and goals are not 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +46,18 @@ class ImportSummary:
     people: int
     panels: int
     forgotten_kept: int
+    # (what, how) → count, e.g. ("person", "updated") → 1: what this import changed.
+    changes: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def changes_line(self) -> str:
+        if not self.changes:
+            return "nothing changed: the database already held this file"
+        plurals = {"person": "people", "chat identity": "chat identities"}
+        parts = [
+            f"{n} {what if n == 1 else plurals.get(what, what + 's')} {how}"
+            for (what, how), n in sorted(self.changes.items())
+        ]
+        return "changed: " + ", ".join(parts)
 
 
 async def import_programme(store: Store, path: Path) -> ImportSummary:
@@ -52,6 +65,7 @@ async def import_programme(store: Store, path: Path) -> ImportSummary:
     spec = load_programme_file(path)
     async with store.session() as session:
         summary = await _write(session, spec)
+        summary.changes.update(_changes(session))
     logger.info(
         "imported programme %s: %d organisations, %d partnerships, %d people, %d panels",
         summary.programme,
@@ -63,15 +77,33 @@ async def import_programme(store: Store, path: Path) -> ImportSummary:
     return summary
 
 
+def _changes(session: AsyncSession) -> Counter[tuple[str, str]]:
+    """The tally `_note` keeps for the session, so the summary can say what an import changed."""
+    return session.info.setdefault("reflectbot_changes", Counter())
+
+
+def _note(session: AsyncSession, model: type[SQLModel], how: str) -> None:
+    what = {"chatidentity": "chat identity", "learninggoal": "learning goal"}.get(
+        model.__name__.lower(), model.__name__.lower()
+    )
+    link = {"PartnershipOrganisation", "CoordinatorPartnership", "PersonGoal", "PanelPresenter"}
+    _changes(session)["link" if model.__name__ in link else what, how] += 1
+
+
 async def _upsert(session: AsyncSession, model: type[M], key: Any, **values: Any) -> M:
     row = await session.get(model, key)
     if row is None:
         row = model(**values)
         session.add(row)
+        _note(session, model, "added")
     else:
+        changed = False
         for name, value in values.items():
             if getattr(row, name) != value:
                 setattr(row, name, value)
+                changed = True
+        if changed:
+            _note(session, model, "updated")
     return row
 
 
@@ -90,6 +122,7 @@ async def _sync_links(
         row = by_key.get(key)
         if row is None:
             session.add(model(**owner, **values))
+            _note(session, model, "added")
         else:
             for name, value in values.items():
                 if getattr(row, name) != value:
@@ -97,6 +130,7 @@ async def _sync_links(
     for key, row in by_key.items():
         if key not in wanted_keys:
             await session.delete(row)
+            _note(session, model, "removed")
     await session.flush()
 
 
@@ -105,6 +139,7 @@ async def _sync_identities(session: AsyncSession, person_id: str, wanted: dict[s
     for row in existing:
         if wanted.get(row.platform) != row.external_id:
             await session.delete(row)
+            _note(session, ChatIdentity, "removed")
     await session.flush()
     for platform, external_id in wanted.items():
         holder = (
@@ -116,6 +151,7 @@ async def _sync_identities(session: AsyncSession, person_id: str, wanted: dict[s
         ).first()
         if holder is None:
             session.add(ChatIdentity(person_id=person_id, platform=platform, external_id=external_id))
+            _note(session, ChatIdentity, "added")
         elif holder.person_id != person_id:
             # The id moved to another person in the file: it is theirs now.
             holder.person_id = person_id

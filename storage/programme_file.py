@@ -252,16 +252,55 @@ class _Located:
         return FileProblem(self.file, self.line(path), self.entry(path), field, message)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's own date reading raises a bare ValueError for 2027-13-11 or 2027-02-30, with no
+    line; such a value stays text here, and the field check then names file, line and field."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[arg-type]
+        except ValueError:
+            return self.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_BOMS = {b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
+
+
+def _read(path: Path) -> str:
+    name = str(path)
+
+    def problem(message: str, line: int | None = None) -> ProgrammeFileError:
+        return ProgrammeFileError([FileProblem(name, line, "file", "", message)])
+
+    if path.is_dir():
+        raise problem("is a directory; give the programme file (a .yaml file) inside it")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise problem("no such file (check the path; see examples/programme.yaml)") from None
+    except OSError as exc:
+        raise problem(exc.strerror or str(exc)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        saved = _BOMS.get(data[:2])
+        if saved or b"\0" in data[:4096]:
+            what = f"saved as {saved}" if saved else "not text (a binary file?)"
+            raise problem(f"{what}; save it as UTF-8 text (in Notepad: Save as → Encoding: UTF-8)") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise problem(
+            f"not UTF-8 text (byte {data[exc.start]:#04x}); save it as UTF-8 in your editor", line
+        ) from None
+
+
 def load_programme_file(path: Path) -> ProgrammeFile:
     """Parse and check a programme file; raise ProgrammeFileError listing every problem found."""
     name = str(path)
+    text = _read(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProgrammeFileError([FileProblem(name, None, "file", "", exc.strerror or str(exc))]) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        raw = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -270,7 +309,12 @@ def load_programme_file(path: Path) -> ProgrammeFile:
         raise ProgrammeFileError([FileProblem(name, line, entry, field, message)]) from None
     if not isinstance(raw, dict) or node is None:
         raise ProgrammeFileError(
-            [FileProblem(name, 1, "file", "", "expected a mapping with a `programme:` section")]
+            [
+                FileProblem(
+                    name, 1, "file", "", "not a programme file: expected `programme:` and the other sections "
+                    "as in examples/programme.yaml"
+                )
+            ]
         )
     where = _Located(name, raw, _line_index(node))
     try:

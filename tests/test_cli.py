@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import PROGRAMME
 from tests.support import cli_runner
+from tests.test_cli_mistakes import rows
 
 ANSWERS = [
     "Patients at Sahaj pay into a community health fund.",
@@ -45,7 +46,7 @@ def test_piped_chat_is_stored_exported_and_forgotten(run) -> None:
     assert "Form self-reliance groups that help women save money for healthcare costs" in goal_question
     assert all(r["answered_at"] for r in export["reflections"])
 
-    run("forget", "rina")
+    run("forget", "rina", "--yes")
     export = json.loads(run("export", "rina").stdout)
     assert export["reflections"] == [] and export["aha_moments"] == [] and export["chat_identities"] == []
 
@@ -56,9 +57,10 @@ def test_piped_chat_is_stored_exported_and_forgotten(run) -> None:
 
 
 def test_chat_ends_cleanly_at_end_of_input_and_continues_next_time(run) -> None:
+    run("init")
     run("import", str(PROGRAMME))
     # Tanvir's panel (April) comes before his midpoint (May): his next conversation is panel prep.
-    first = run("chat", "--as", "tanvir", stdin="")
+    first = run("chat", "--as", "tanvir", stdin="now\n")
     assert "Hello Tanvir Hossain!" in first.stdout
     assert "What is an “aha” moment from your exchange" in first.stdout
     second = run("chat", "--as", "tanvir", stdin="Everyone starts at dawn.\n")
@@ -71,7 +73,26 @@ def test_chat_ends_cleanly_at_end_of_input_and_continues_next_time(run) -> None:
     ]
 
 
+def test_chat_before_the_exchange_opens_nothing_until_now(run, database_url: str) -> None:
+    """Today (the suite runs in 2026) is before every exchange of the fixture (2027)."""
+    run("init")
+    run("import", str(PROGRAMME))
+    before = rows(database_url)
+    looked = run("chat", "--as", "tanvir", stdin="")
+    assert looked.stdout == ""  # no greeting, no question: nothing was opened
+    assert "Tanvir Hossain: nothing open; next: Welcome on Mon 2027-01-18 10:00 (Asia/Phnom_Penh)" in looked.stderr
+    assert "write `now` to start it now" in looked.stderr
+    assert rows(database_url) == before
+    started = run("chat", "--as", "tanvir", stdin="now\n")
+    assert "Hello Tanvir Hossain!" in started.stdout
+    assert "Tanvir Hossain: nothing open" in started.stderr
+    again = run("chat", "--as", "tanvir", stdin="")
+    assert "Panel preparation is open; its question again:" in again.stderr
+    assert "What is an “aha” moment from your exchange" in again.stdout
+
+
 def test_unknown_person_and_missing_file_are_clear_errors(run) -> None:
+    run("init")
     run("import", str(PROGRAMME))
     result = run("chat", "--as", "nobody", stdin="", check=False)
     assert result.returncode != 0 and "no person 'nobody'" in result.stderr

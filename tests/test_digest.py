@@ -276,4 +276,4 @@ def test_cli_prints_the_digest(tmp_path: Path, database_url: str) -> None:
     result = run("digest", "--coordinator", "ingrid", "--format", "html", "--at", "2027-03-31T05:15")
     assert result.returncode == 0 and result.stdout.startswith("<!DOCTYPE html>")
     result = run("digest", "--coordinator", "nobody")
-    assert result.returncode == 1 and "no coordinator 'nobody'" in result.stderr
+    assert result.returncode == 2 and "no coordinator 'nobody'" in result.stderr

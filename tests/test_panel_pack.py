@@ -322,6 +322,6 @@ def test_cli_writes_the_pack(tmp_path: Path, database_url: str) -> None:
     assert '<html lang="nb">' in html and "Grandmothers &lt;decide&gt; &amp; save." in html
     assert "https://" not in html and "<link" not in html and "<script" not in html
     result = cli("panel-pack", "nope")
-    assert result.returncode == 1 and "no panel 'nope'" in result.stderr
+    assert result.returncode == 2 and "no panel 'nope'" in result.stderr
     result = cli("panel-pack", "spring-panel", "--lang", "xx")
     assert result.returncode != 0

@@ -55,14 +55,18 @@ async def chat(
     stdout: TextIO,
     clock: Callable[[], datetime],
     echo: bool = False,
+    start: bool = True,
 ) -> int:
-    """Start or continue the person's conversation, then read replies until end of input.
+    """With `start`, continue the person's conversation first (its question asked again); then
+    read replies until end of input. Without it nothing is opened until the person writes
+    (`now`, `all-now`): trying the terminal must not start a real conversation early.
 
     Returns how many replies were read. With `echo`, typed lines are printed too, so a piped
     session reads as a transcript.
     """
     session = ConsoleChat(engine, person_id, ConsoleSender(stdout, store=engine.store), clock)
-    await session.start()
+    if start:
+        await session.start()
     replies = 0
     while True:
         line = await asyncio.to_thread(stdin.readline)

@@ -29,7 +29,8 @@ SUBCOMMANDS = "help | status | now | all-now | skip | pause DATE | resume | shar
 
 
 def manifest(base_url: str, name: str = "reflectbot", socket_mode: bool = False) -> dict[str, Any]:
-    if not base_url.startswith(("https://", "http://")):
+    # Slack sends events only to https request URLs; an http one fails at Slack's URL check.
+    if not base_url.startswith("https://"):
         raise ValueError(f"the public base URL must start with https:// (got {base_url!r})")
     url = base_url.rstrip("/") + "/slack/events"
     command: dict[str, Any] = {

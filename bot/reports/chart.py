@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import textwrap
+import warnings
 from functools import cache
 from typing import Any, cast
 
 from babel.numbers import format_decimal
-from matplotlib import font_manager
+from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
@@ -67,24 +69,30 @@ class _Labels:
     """Chart labels in the reader's language when the installed fonts can draw it, else in
     English: a chart of empty boxes helps no one."""
 
-    def __init__(self, translator: Translator, language: str) -> None:
+    def __init__(self, translator: Translator, language: str, for_browser: bool = False) -> None:
         self.translator, self.language = translator, language
+        # An SVG chart keeps its labels as text: the browser draws and shapes them (Bengali,
+        # Devanagari, Khmer) with the reader's fonts, so it never needs the English fallback.
+        self.for_browser = for_browser
         self.fell_back = False
 
     def __call__(self, message: str, **values: object) -> str:
         text = self.translator.gettext(self.language, message, **values)
-        if _drawable(text):
+        if self.for_browser or _drawable(text):
             return text
         self.fell_back = True
         return message.format(**values)  # English is the message id
 
     def plain(self, text: str, fallback: str) -> str:
-        return text if _drawable(text) else fallback
+        return text if self.for_browser or _drawable(text) else fallback
 
 
-def outcome_chart(outcomes: Outcomes, translator: Translator, language: str | None = None) -> Figure:
+def outcome_chart(
+    outcomes: Outcomes, translator: Translator, language: str | None = None, for_browser: bool = False
+) -> Figure:
+    """The chart; `for_browser` when it becomes SVG (`chart_svg`), whose text the browser draws."""
     language = language or outcomes.language
-    label = _Labels(translator, language)
+    label = _Labels(translator, language, for_browser)
     families, _codes = _fonts()
     answered_goals = [g for g in outcomes.goals if g.mean is not None]
     goals_height = 0.5 * len(answered_goals) + 1.0
@@ -169,3 +177,19 @@ def chart_png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
     return buffer.getvalue()
+
+
+def chart_svg(fig: Figure) -> str:
+    """The chart as an inline <svg> element: text stays text (the browser shapes every script),
+    and the same figure gives the same bytes."""
+    buffer = io.StringIO()
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "reflectbot"}), warnings.catch_warnings():
+        # Our fonts only measure the text here; the reader's browser draws the glyphs we lack.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    # Inside HTML the parser knows the SVG namespaces (xlink:href included); the file's metadata
+    # and namespace URLs would only be addresses in a page meant to reach none.
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    return re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)

@@ -6,13 +6,15 @@ Definitions, also printed in the report: see `bot.reports.outcomes`.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
+from html import escape
 
 from babel.numbers import format_decimal
 
 from bot.flows import FLOWS, OUTCOME_LABELS
 from bot.i18n import N_, Translator, _locale, format_day
-from bot.reports.chart import chart_png, outcome_chart
+from bot.reports.chart import chart_svg, outcome_chart
 from bot.reports.common import percent
 from bot.reports.document import (
     Block,
@@ -142,7 +144,7 @@ def _blocks(
     if chart is not None:
         blocks.append(
             Image(
-                chart, t(N_("Chart of the outcomes reported and the progress per learning goal")), chart_path
+                chart, t(ALT), chart_path
             )
         )
     return blocks
@@ -171,8 +173,19 @@ def render_markdown(
 def render_html(
     outcomes: Outcomes, translator: Translator, language: str | None = None, today: datetime | None = None
 ) -> str:
-    """One self-contained file: the chart is embedded as a data: URI."""
+    """One self-contained file with the chart inline as SVG: its labels are text in the reader's
+    language, which the browser shapes (a PNG could only show what our fonts can draw)."""
     language = language or outcomes.language
-    png = chart_png(outcome_chart(outcomes, translator, language))
+    svg = chart_svg(outcome_chart(outcomes, translator, language, for_browser=True))
     title = translator.gettext(language, N_("Learning outcomes: {programme}"), programme=outcomes.programme)
-    return to_html(_blocks(outcomes, translator, language, today, png, None), title, language)
+    page = to_html(_blocks(outcomes, translator, language, today, _SVG_SLOT, None), title, language)
+    # The document renders an image as a PNG data: URI; the chart's place takes the SVG instead.
+    alt = translator.gettext(language, ALT)
+    slot = f'<img src="data:image/png;base64,{base64.b64encode(_SVG_SLOT).decode()}" alt="{escape(alt)}">'
+    assert slot in page, "the chart's place in the page"
+    return page.replace(slot, f'<div role="img" aria-label="{escape(alt)}">{svg}</div>')
+
+
+# Stands for the chart while the page is laid out (see render_html).
+_SVG_SLOT = b"reflectbot-chart"
+ALT = N_("Chart of the outcomes reported and the progress per learning goal")
