@@ -15,11 +15,11 @@ from datetime import date
 from bot.answers import keep_shared_aha
 from bot.command_parser import Command, parse_command
 from bot.conversation import advance, continue_now, next_group, repeat_current
-from bot.flows import CONSENT_CHOICES, FLOWS
+from bot.flows import CONSENT_CHOICES
 from bot.i18n import N_, format_day
 from bot.messages import Op, Outgoing
-from bot.progress import progress_of
 from bot.prompts import render
+from bot.status import agenda_lines
 from bot.support import handled_command, send_support_request
 from bot.turn import Turn
 from storage.conversations import answered_in, current_question, latest_started
@@ -60,7 +60,6 @@ async def _help(turn: Turn, _c: Command) -> None:
 
 
 async def _status(turn: Turn, _c: Command) -> None:
-    conv = await turn.open_conversation()
     lines = []
     if turn.person.paused:
         until = turn.person.paused_until
@@ -69,25 +68,7 @@ async def _status(turn: Turn, _c: Command) -> None:
             if until
             else turn.t(N_("You are paused. Write resume to continue."))
         )
-    if conv is None:
-        lines.append(turn.t(N_("No reflection is open right now.")))
-    else:
-        where = await progress_of(turn.session, conv)
-        lines.append(
-            turn.t(
-                N_("{flow}: {done} of {total} questions answered."),
-                flow=turn.t(FLOWS[conv.flow].title),
-                done=where.done,
-                total=where.total,
-            )
-        )
-        if conv.next_group_at is not None:
-            lines.append(
-                turn.t(
-                    N_("Your next questions come on {when}."),
-                    when=await turn.local_moment(conv.next_group_at),
-                )
-            )
+    lines.extend(await agenda_lines(turn))
     await turn.say("\n".join(lines).replace("{", "{{").replace("}", "}}"))
 
 

@@ -20,6 +20,10 @@ async def _org_name(turn: Turn, org_id: str | None) -> str:
 async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
     """What the flow's texts quote: names, dates, the panel."""
     p, programme, language = turn.person, turn.programme, turn.language
+    cal = await calendar_for(turn.session, p)
+    # The day the midpoint's first question really comes: the host's first working day from
+    # the calendar midpoint, not the midpoint itself (which may fall on a weekend).
+    midpoint = cal.working_day_on_or_after(midpoint_date(p.start, p.end)) if p.start and p.end else None
     params: dict[str, object] = {
         "name": p.name,
         "programme": programme.name,
@@ -27,13 +31,12 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
         "home": await _org_name(turn, p.home_organisation_id),
         "days": conv.group_count if FLOWS[conv.flow].spread_over_days else programme.reflection_days,
         "end": format_day(language, p.end) if p.end else "",
-        "midpoint": format_day(language, midpoint_date(p.start, p.end)) if p.start and p.end else "",
+        "midpoint": format_day(language, midpoint) if midpoint else "",
         "coordinators": ", ".join(c.name for c in await coordinators_of(turn.session, p)),
     }
     panel_id = (conv.context or {}).get("panel_id")
     panel = await turn.session.get(Panel, panel_id) if panel_id else None
     if panel is not None:
-        cal = await calendar_for(turn.session, p)
         params.update(
             panel=panel.title,
             place=panel.place,

@@ -3,6 +3,8 @@ command, or an answer to the question the open conversation waits for."""
 
 from __future__ import annotations
 
+import logging
+
 from bot.actions import run_action
 from bot.answers import answer_again, answer_and_advance, keep_shared_aha
 from bot.command_parser import parse_command
@@ -14,7 +16,10 @@ from bot.support import send_support_request
 from bot.turn import Turn
 from storage.conversations import current_question
 from storage.models import Conversation, ConversationStatus, Question, QuestionStatus
+from storage.notes import keep_note
 from storage.pending_actions import Correction, PendingAction, SharedAha, SupportMessage
+
+logger = logging.getLogger(__name__)
 
 
 async def take(turn: Turn, incoming: Incoming) -> None:
@@ -36,16 +41,31 @@ async def take(turn: Turn, incoming: Incoming) -> None:
     conv = await turn.open_conversation()
     question = await current_question(turn.session, conv)
     if conv is None or question is None:
-        await nothing_to_answer(turn, conv)
+        await nothing_to_answer(turn, conv, text, incoming.platform)
         return
     await answer_and_advance(turn, question, conv, text, None, incoming.platform)
 
 
-async def nothing_to_answer(turn: Turn, conv: Conversation | None) -> None:
+async def nothing_to_answer(turn: Turn, conv: Conversation | None, text: str, platform: str) -> None:
+    """A message that answers no question is the person's note: kept, never thrown away, and
+    they are told where it went and how to get their next questions early."""
+    if text:
+        note = await keep_note(turn.session, turn.person.id, text, turn.now, platform)
+        logger.info("note %s kept for %s", note.id, turn.person.id)
     if conv is not None and conv.next_group_at is not None:
         await turn.say(
-            N_("Thank you! Your next questions come on {when}. Write now to continue at once."),
+            N_(
+                "Kept as a note in your reflections (your coordinators see it in their digest; export shows it). Your next questions come on {when}; write now to get them at once."
+            )
+            if text
+            else N_("Thank you! Your next questions come on {when}. Write now to continue at once."),
             when=await turn.local_moment(conv.next_group_at),
+        )
+    elif text:
+        await turn.say(
+            N_(
+                "Kept as a note in your reflections (your coordinators see it in their digest; export shows it). Write now to start your next reflection early, or help to see what you can do."
+            )
         )
     else:
         await turn.say(

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar import WorkCalendar
-from bot.conversation import begin_next_pending, repeat_current
+from bot.conversation import begin_next, repeat_current
 from bot.delivery import Deliverer, DrainResult
 from bot.engine import Engine
 from bot.plan import Directory
@@ -47,7 +47,7 @@ WELCOME_WITHIN = timedelta(days=7)
 # How long a taken reply's event id is remembered; platforms retry within minutes.
 INBOX_KEEPS = timedelta(days=7)
 # Conversations that can still expire or go on.
-LIVE = (ConversationStatus.PENDING, ConversationStatus.OPEN)
+LIVE = (ConversationStatus.PENDING, ConversationStatus.OPEN, ConversationStatus.WAITING)
 
 
 @dataclass
@@ -88,6 +88,8 @@ class Snapshot:
     due_groups: list[tuple[int, str]]
     awaiting: list[tuple[Question, Conversation]]
     panels_soon: list[str]
+    # The last reminder written to each person, whichever question it was about.
+    last_reminded: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, session: AsyncSession, now: datetime) -> Snapshot:
@@ -109,7 +111,15 @@ class Snapshot:
                 select(Panel.id).where(col(Panel.at) > now, col(Panel.at) <= now + timedelta(days=1))
             )
         ).all()
+        last_reminded = (
+            await session.exec(
+                select(Question.person_id, func.max(Question.reminded_at))
+                .where(col(Question.reminded_at).is_not(None))
+                .group_by(col(Question.person_id))
+            )
+        ).all()
         return cls(
+            last_reminded={person: at for person, at in last_reminded if at is not None},
             directory=await Directory.load(session),
             people={p.id: p for p in people},
             keys=set((await session.exec(select(Conversation.key))).all()),
@@ -224,7 +234,7 @@ class Sweeps:
                 logger.info("conversation %s (%s) of %s expired", conv.id, conv.flow, conv.person_id)
                 if was_open and person is not None:
                     await session.flush()
-                    await begin_next_pending(await Turn.begin(session, person, now, self.engine.translator))
+                    await begin_next(await Turn.begin(session, person, now, self.engine.translator))
         return expired
 
     async def start_due(self, now: datetime, snap: Snapshot) -> int:
@@ -258,11 +268,14 @@ class Sweeps:
         return opened
 
     async def remind(self, now: datetime, snap: Snapshot) -> int:
-        """A question left unanswered `after_days` working days is asked again, at most `max` times."""
+        """A question left unanswered is asked again `after_days` working days after it was asked
+        or last reminded, at most `max` times; a person gets at most one reminder a working day,
+        so a catch-up after downtime (or a second tick at the same instant) sends no burst."""
         sent = 0
+        reminded_today: set[str] = set()
         for question, conv in snap.awaiting:
             person = snap.people.get(question.person_id)
-            if person is None or question.asked_at is None:
+            if person is None or question.asked_at is None or person.id in reminded_today:
                 continue
             programme = snap.directory.programmes[person.programme_id]
             if question.reminders_sent >= programme.reminder_max:
@@ -270,13 +283,26 @@ class Sweeps:
             cal = snap.directory.calendar(person)
             if _paused(person, cal, now) or not in_prompt_window(cal, now):
                 continue
-            number = question.reminders_sent + 1
-            if now < cal.add_working_days(question.asked_at, programme.reminder_after_days * number):
+            last = snap.last_reminded.get(person.id)
+            if last is not None and cal.local_date(last) >= cal.local_date(now):
                 continue
+            since = max(question.asked_at, question.reminded_at or question.asked_at)
+            if now < cal.add_working_days(since, programme.reminder_after_days):
+                continue
+            number = question.reminders_sent + 1
             async with self.store.session() as session:
                 if await person_for_update(session, person.id) is None:
                     continue
-                # The conditional UPDATE decides which of two racing sweeps sends this reminder.
+                # Read after the lock: the conversation may have been set aside (or its question
+                # answered) since the snapshot, even earlier in this same sweep.
+                fresh = await session.get(Conversation, conv.id)
+                if fresh is not None:
+                    await session.refresh(fresh)
+                if fresh is None or fresh.status != ConversationStatus.OPEN or fresh.current_question_id != question.id:
+                    continue
+                # The conditional UPDATE decides which of two racing sweeps sends this reminder,
+                # and that one made after the last reminder was written (the same instant ticked
+                # twice) finds it already counted.
                 claimed = await session.exec(
                     update(Question)
                     .where(
@@ -284,7 +310,7 @@ class Sweeps:
                         col(Question.reminders_sent) == number - 1,
                         col(Question.status) == QuestionStatus.ASKED,
                     )
-                    .values(reminders_sent=number)
+                    .values(reminders_sent=number, reminded_at=now)
                 )
                 if not claimed.rowcount:
                     continue
@@ -292,6 +318,7 @@ class Sweeps:
                     await Turn.begin(session, person, now, self.engine.translator), question, conv, number
                 )
             sent += 1
+            reminded_today.add(person.id)
             logger.info("reminder %d for question %s of %s", number, question.id, person.id)
         return sent
 
