@@ -11,7 +11,7 @@ from bot.flows import FLOWS
 from bot.i18n import N_
 from bot.plan import Planned, calendar_for, plan_for
 from bot.prompts import ask
-from bot.questions import applies, create_questions, texts_for
+from bot.questions import applies, create_questions, quote_what_it_follows, texts_for
 from bot.turn import Turn
 from storage.conversations import conversation_by_key, current_question, waiting_conversations
 from storage.models import Conversation, ConversationStatus, QuestionStatus
@@ -153,6 +153,7 @@ async def advance(turn: Turn, conv: Conversation) -> None:
                 question.status = QuestionStatus.NOT_APPLICABLE
                 turn.session.add(question)
                 continue
+            await quote_what_it_follows(turn, question, conv, questions)
             await ask(turn, question, conv)
             return
         if not pending:

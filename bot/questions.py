@@ -4,7 +4,7 @@ language, with their learning goals and organisations filled in, spread over wor
 from __future__ import annotations
 
 from bot.flows import FLOWS, SCALE_CHOICES, FlowSpec, QuestionSpec
-from bot.i18n import format_day, format_moment
+from bot.i18n import N_, format_day, format_moment
 from bot.plan import calendar_for, midpoint_date
 from bot.turn import Turn
 from storage.conversations import answer_to
@@ -90,3 +90,27 @@ async def applies(turn: Turn, question: Question, conv: Conversation, questions:
     if answer is None:
         return False
     return spec.ask_if.value is None or spec.ask_if.value in (answer.values or [])
+
+
+QUOTED = N_("You wrote: “{quote}”\n{question}")
+QUOTE_LENGTH = 200
+
+
+async def quote_what_it_follows(
+    turn: Turn, question: Question, conv: Conversation, questions: list[Question]
+) -> None:
+    """A follow-up of something written (the consent for an aha moment or a takeaway) says what
+    it is about: the words it follows, quoted into the text as it is asked and stored."""
+    spec = FLOWS[conv.flow].question(question.key)
+    key = spec.consent_for or (spec.ask_if.key if spec.ask_if else None)
+    source = next((q for q in questions if q.key == key), None) if key else None
+    if source is None or source.kind != "text":
+        return  # a chosen option says itself; only what they wrote needs quoting
+    answer = await answer_to(turn.session, source.id) if source and source.id is not None else None
+    if answer is None or not answer.text.strip():
+        return
+    quote = answer.text.strip()
+    if len(quote) > QUOTE_LENGTH:
+        quote = quote[: QUOTE_LENGTH - 1].rstrip() + "…"
+    question.text = turn.t(QUOTED, quote=quote, question=question.text)
+    turn.session.add(question)
