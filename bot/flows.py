@@ -88,7 +88,7 @@ WELCOME = FlowSpec(
         "{days} working days: what you observe, what you learn about your learning goals, what you "
         "achieve, your next steps;\n"
         "• before a panel you present at, your aha moments and a key takeaway;\n"
-        "• at the end of your exchange ({end}), what came of it.\n"
+        "• at the end of your exchange (from {final}), what came of it.\n"
         "Who sees what: your coordinators ({coordinators}) see your answers. The panel sees only "
         "what you agree to share, with your name or anonymously. No one else sees what you write.\n"
         "Write help at any time to see what you can do."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.flows import FLOWS, SCALE_CHOICES, FlowSpec, QuestionSpec
 from bot.i18n import N_, format_day, format_moment
-from bot.plan import calendar_for, midpoint_date
+from bot.plan import calendar_for, final_date, midpoint_date
 from bot.turn import Turn
 from storage.conversations import answer_to
 from storage.models import Conversation, LearningGoal, Organisation, Panel, Question
@@ -24,6 +24,7 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
     # The day the midpoint's first question really comes: the host's first working day from
     # the calendar midpoint, not the midpoint itself (which may fall on a weekend).
     midpoint = cal.working_day_on_or_after(midpoint_date(p.start, p.end)) if p.start and p.end else None
+    final = cal.working_day_on_or_after(final_date(p.end)) if p.end else None
     params: dict[str, object] = {
         "name": p.name,
         "programme": programme.name,
@@ -32,6 +33,7 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
         "days": conv.group_count if FLOWS[conv.flow].spread_over_days else programme.reflection_days,
         "end": format_day(language, p.end) if p.end else "",
         "midpoint": format_day(language, midpoint) if midpoint else "",
+        "final": format_day(language, final) if final else "",
         "coordinators": ", ".join(c.name for c in await coordinators_of(turn.session, p)),
     }
     panel_id = (conv.context or {}).get("panel_id")

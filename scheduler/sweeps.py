@@ -90,6 +90,8 @@ class Snapshot:
     panels_soon: list[str]
     # The last reminder written to each person, whichever question it was about.
     last_reminded: dict[str, datetime] = field(default_factory=dict)
+    # People with conversations waiting on their agenda and none being asked.
+    idle: set[str] = field(default_factory=set)
 
     @classmethod
     async def load(cls, session: AsyncSession, now: datetime) -> Snapshot:
@@ -118,7 +120,9 @@ class Snapshot:
                 .group_by(col(Question.person_id))
             )
         ).all()
+        asked_now = {c.person_id for c in open_or_pending if c.status == ConversationStatus.OPEN}
         return cls(
+            idle={c.person_id for c in open_or_pending if c.person_id not in asked_now},
             last_reminded={person: at for person, at in last_reminded if at is not None},
             directory=await Directory.load(session),
             people={p.id: p for p in people},
@@ -169,6 +173,7 @@ class Sweeps:
         report.expired = await self.expire(now, snap)
         await between()
         report.started = await self.start_due(now, snap)
+        report.started += await self.continue_agendas(now, snap)
         await between()
         report.groups_opened = await self.open_due_groups(now, snap)
         await between()
@@ -234,8 +239,26 @@ class Sweeps:
                 logger.info("conversation %s (%s) of %s expired", conv.id, conv.flow, conv.person_id)
                 if was_open and person is not None:
                     await session.flush()
-                    await begin_next(await Turn.begin(session, person, now, self.engine.translator))
+                    cal = snap.directory.calendar(person)
+                    # What comes next waits for the person's prompt time (`continue_agendas`).
+                    if not _paused(person, cal, now) and in_prompt_window(cal, now):
+                        await begin_next(await Turn.begin(session, person, now, self.engine.translator))
         return expired
+
+    async def continue_agendas(self, now: datetime, snap: Snapshot) -> int:
+        """Someone asked nothing, with conversations waiting on their agenda (the one they were
+        set aside for expired overnight), goes on with the next at their prompt time."""
+        continued = 0
+        for person_id in sorted(snap.idle):
+            person = snap.people.get(person_id)
+            if person is None:
+                continue
+            cal = snap.directory.calendar(person)
+            if _paused(person, cal, now) or not in_prompt_window(cal, now):
+                continue
+            if await self.engine.continue_agenda(person_id, now):
+                continued += 1
+        return continued
 
     async def start_due(self, now: datetime, snap: Snapshot) -> int:
         started = 0

@@ -3,16 +3,21 @@ midpoint reflection is open; the midpoint waits and resumes where it was."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from bot.delivery import Deliverer
 from bot.messages import Outgoing
 from bot.plan import Planned, plan_for
+from scheduler.sweeps import Sweeps
 from storage.models import Answer, Conversation, Person, Question
+from tests.support import RecordingSender
 from tests.transcript import Transcript
 
 PERSON = "tanvir"
+PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 REPLY = {"text": "An answer.", "single": "1", "multi": "1", "scale": "4"}
 
 
@@ -102,3 +107,36 @@ async def test_a_button_on_the_waiting_midpoint_answers_its_own_question(transcr
     async with t.engine.store.session() as session:
         answers = {a.question_id: a.text for a in (await session.exec(select(Answer))).all()}
     assert answers[prep_question.question_id] == "The key takeaway."
+
+
+async def test_a_midpoint_whose_panel_preparation_expired_overnight_resumes_at_prompt_time(
+    transcript: Transcript,
+) -> None:
+    t = transcript
+    sender = RecordingSender()
+    sweeps = Sweeps(t.engine, Deliverer(t.engine.store, {"console": sender}))
+    prep = await due(t, "panel-prep")
+    assert prep.expires_at is not None
+    t.now = prep.due_at - timedelta(days=1)
+    await t.start(PERSON, "midpoint")
+    waiting_question = t.unread(PERSON)[-1]
+    t.now = prep.due_at
+    await t.start(PERSON, "panel-prep")  # never answered
+    # The first sweep after the panel began is at night in Phnom Penh: the preparation
+    # expires, and the midpoint does not wake him.
+    night = prep.expires_at + timedelta(hours=10)
+    assert night.astimezone(PHNOM_PENH).hour >= 20
+    await sweeps.run_all(night)
+    now_statuses = await statuses(t)
+    assert (now_statuses["panel-prep"], now_statuses["midpoint"]) == ("expired", "waiting")
+    assert sender.to(PERSON) == []
+    morning = datetime.combine(
+        night.astimezone(PHNOM_PENH).date() + timedelta(days=1), time(10, 5), tzinfo=PHNOM_PENH
+    )
+    await sweeps.run_all(morning.astimezone(UTC))
+    assert (await statuses(t))["midpoint"] == "open"
+    texts = [m.text for m in sender.to(PERSON)]
+    assert any("Back to your Midpoint reflection" in x for x in texts), texts
+    assert [m.question_id for m in sender.to(PERSON) if m.kind == "question"] == [
+        waiting_question.question_id
+    ]

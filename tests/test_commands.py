@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import func, select
 
+from bot.i18n import format_day
 from bot.plan import plan_for
 from storage.models import Answer, Note, Person
+from tests.test_scheduler_clock import PEOPLE, first_working_on_or_after
 from tests.transcript import Transcript
 
 COORDINATOR_ONLY = ("handled",)
@@ -127,3 +129,7 @@ async def test_the_welcome_announces_the_day_the_midpoint_really_starts(transcri
     first_day = t.now.astimezone(ZoneInfo("Asia/Phnom_Penh")).date()
     assert first_day == date(2027, 5, 3)
     assert "Monday, May 3, 2027" in welcome and "May 1" not in welcome
+    # And the final reflection: from the first working day six days before the end.
+    end = PEOPLE["tanvir"]["end"]
+    final = first_working_on_or_after("tanvir", end - timedelta(days=6))
+    assert f"(from {format_day('en', final)})" in welcome
