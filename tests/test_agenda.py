@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot.delivery import Deliverer
+from bot.home import InProgress, home_for
+from bot.i18n import Translator
 from bot.messages import Outgoing
 from bot.plan import Planned, plan_for
+from bot.reports.digest import build_digest, render_text
 from scheduler.sweeps import Sweeps
 from storage.models import Answer, Conversation, Person, Question
 from tests.support import RecordingSender
@@ -140,3 +143,24 @@ async def test_a_midpoint_whose_panel_preparation_expired_overnight_resumes_at_p
     assert [m.question_id for m in sender.to(PERSON) if m.kind == "question"] == [
         waiting_question.question_id
     ]
+
+
+async def test_a_waiting_midpoint_still_shows_as_in_progress_to_the_person_and_coordinator(
+    transcript: Transcript,
+) -> None:
+    t = transcript
+    prep = await due(t, "panel-prep")
+    t.now = prep.due_at - timedelta(days=1)
+    await t.start(PERSON, "midpoint")
+    await t.send(PERSON, "Mothers' groups meet under the village tree.")
+    t.now = prep.due_at
+    await t.start(PERSON, "panel-prep")
+    assert (await statuses(t))["midpoint"] == "waiting"
+    home = await home_for(t.engine.store, PERSON, t.now)
+    assert home is not None
+    assert sorted((c.flow, c.done) for c in home.coming if isinstance(c, InProgress)) == [
+        ("midpoint", 1),
+        ("panel-prep", 0),
+    ]
+    digest = render_text(await build_digest(t.engine.store, "ingrid", t.now), Translator(), "en")
+    assert "midpoint reflection in progress, 1 of 9 questions answered" in digest
