@@ -115,12 +115,12 @@ async def _skip(turn: Turn, _c: Command) -> None:
 
 async def _pause(turn: Turn, command: Command) -> None:
     raw = command.args[0] if command.args else None
-    example = " ".join(
-        (local_word(turn.language, COMMAND_WORDS["pause"]), local_word(turn.language, UNTIL), "{example}")
-    )
     today = (await calendar_for(turn.session, turn.person)).local_date(turn.now)
-    later = day_and_month(turn.language, today + timedelta(days=14))
-    sample = example.format(example=(today + timedelta(days=14)).isoformat())
+    # The examples: a day two weeks ahead, written the way the person writes commands.
+    ahead = today + timedelta(days=14)
+    pause, until_word = (local_word(turn.language, w) for w in (COMMAND_WORDS["pause"], UNTIL))
+    sample = f"{pause} {until_word} {ahead.isoformat()}"
+    later = day_and_month(turn.language, ahead)
     if command.rest and raw is None:
         await turn.say(PAUSE_UNREAD, date=command.rest, example=sample, day=later)
         return
