@@ -8,24 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-WORDS = (
-    "help",
-    "status",
-    "skip",
-    "pause",
-    "resume",
-    "now",
-    "all-now",
-    "support",
-    "correct",
-    "consent",
-    "handled",
-    "share",
-    "export",
-)
-_DATE = r"\d{4}-\d{2}-\d{2}"
+from bot.command_words import WORDS, spellings, until_words
+
+__all__ = ["WORDS", "Command", "parse_command"]
+
 _SHAPES = {
-    "pause": re.compile(rf"^(?:until\s+)?({_DATE})?$"),
     "correct": re.compile(r"^(\d+)?$"),
     "consent": re.compile(r"^(?:(\d+)(?:\s+(named|anonymous|private|1|2|3))?)?$"),
     "handled": re.compile(r"^(\d+)?$"),
@@ -39,7 +26,24 @@ class Command:
     rest: str = ""
 
 
-def parse_command(text: str, explicit: bool = False) -> Command | None:
+def _pause_date(rest: str, language: str | None) -> str | None:
+    """The date part of `pause until DATE`, as written; None when `rest` does not look like one
+    (so that an answer which begins with "pause" stays an answer). What it means is for
+    `bot.dates` to say, which also refuses it with an example when it is not a date."""
+    words = rest.split()
+    if words and words[0].casefold() in until_words(language):
+        words = words[1:]
+        if words and len(words) <= 3:
+            return " ".join(words)
+        return None
+    if 1 <= len(words) <= 3 and any(ch.isdigit() for ch in rest):
+        return " ".join(words)
+    return None
+
+
+def parse_command(text: str, explicit: bool = False, language: str | None = None) -> Command | None:
+    """The command `text` is, in English or in `language` (every language's words when it is
+    not known), or None for an answer."""
     words = text.strip().lstrip("/").split(maxsplit=1)
     if words and words[0].casefold() == "reflect":
         words = words[1].split(maxsplit=1) if len(words) > 1 else ["help"]
@@ -51,8 +55,16 @@ def parse_command(text: str, explicit: bool = False) -> Command | None:
         word, word
     )
     rest = words[1].strip() if len(words) > 1 and word != "all-now" else ""
+    word = spellings(language).get(word, word)
     if word not in WORDS:
         return None
+    if word == "pause":
+        if not rest:
+            return Command(word, (None,))
+        raw = _pause_date(rest, language)
+        if raw is None:
+            return Command(word, rest=rest) if explicit else None
+        return Command(word, (raw,), rest=rest)
     if word in ("support", "share"):
         if rest and not explicit:
             return None

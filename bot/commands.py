@@ -10,16 +10,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import date
+from datetime import timedelta
 
 from bot.answers import keep_shared_aha
 from bot.command_parser import Command, parse_command
+from bot.command_words import COMMAND_WORDS, COORDINATOR_WORDS, PARTICIPANT_WORDS, UNTIL, local_word
 from bot.conversation import advance, continue_now, next_group, repeat_current
-from bot.flows import CONSENT_CHOICES, FLOWS
+from bot.dates import day_and_month, parse_day
+from bot.flows import CONSENT_CHOICES
 from bot.i18n import N_, format_day
 from bot.messages import Op, Outgoing
-from bot.progress import progress_of
+from bot.plan import calendar_for
 from bot.prompts import render
+from bot.status import agenda_lines
 from bot.support import handled_command, send_support_request
 from bot.turn import Turn
 from storage.conversations import answered_in, current_question, latest_started
@@ -32,22 +35,48 @@ __all__ = ["Command", "parse_command", "run_command"]
 
 CONSENT_WORDS = {"1": "named", "2": "anonymous", "3": "private"}
 
-HELP = N_(
-    "What you can write at any time:\n"
-    "help: this list\n"
-    "status: where you are and what comes next\n"
-    "skip: leave out the current question\n"
-    "pause until 2027-03-01: no questions until that date (pause alone: until you write resume)\n"
-    "resume: continue after a pause\n"
-    "now: get your next questions now instead of waiting\n"
-    "all-now: answer all remaining questions now\n"
-    "support: send a message to your coordinator\n"
-    "share: keep an aha moment for the panel\n"
-    "correct: change an earlier answer\n"
-    "consent: change what the panel may hear\n"
-    "handled 12: (coordinators) mark support request 12 as dealt with\n"
-    "Your coordinators see your answers; the panel sees only what you agree to share."
-)
+HELP_INTRO = N_("What you can write at any time:")
+HELP_PRIVACY = N_("Your coordinators see your answers; the panel sees only what you agree to share.")
+# What each command does, after the word as the person writes it (bot.command_words).
+HELP_LINES = {
+    "help": N_("this list"),
+    "status": N_("where you are and what comes next"),
+    "skip": N_("leave out the current question"),
+    "pause": N_("no questions until that date ({pause} alone: until you write {resume})"),
+    "resume": N_("continue after a pause"),
+    "now": N_("get your next questions now instead of waiting"),
+    "all-now": N_("answer all remaining questions now"),
+    "support": N_("send a message to your coordinator"),
+    "share": N_("keep an aha moment for the panel"),
+    "correct": N_("change an earlier answer"),
+    "consent": N_("change what the panel may hear"),
+    "export": N_("your data, sent to you here"),
+    "handled": N_("mark support request 12 as dealt with"),
+}
+# Shown after the word: what it takes.
+HELP_ARGUMENTS = {"handled": "12"}
+
+
+def command_list(turn: Turn) -> str:
+    """The commands this person can use, each as they write it in their language."""
+    words = COORDINATOR_WORDS if turn.person.role == "coordinator" else PARTICIPANT_WORDS
+    lines = [turn.t(HELP_INTRO)]
+    for word in words:
+        spelled = local_word(turn.language, COMMAND_WORDS[word])
+        if word == "pause":
+            example = f"{spelled} {local_word(turn.language, UNTIL)} 2027-03-01"
+            description = turn.t(
+                HELP_LINES[word], pause=spelled, resume=local_word(turn.language, COMMAND_WORDS["resume"])
+            )
+            lines.append(f"{example}: {description}")
+            continue
+        argument = f" {HELP_ARGUMENTS[word]}" if word in HELP_ARGUMENTS else ""
+        lines.append(f"{spelled}{argument}: {turn.t(HELP_LINES[word])}")
+    if any(local_word(turn.language, COMMAND_WORDS[w]) != w for w in words):
+        lines.append(turn.t(N_("The English words work too: {words}"), words=", ".join(words)))
+    if turn.person.role != "coordinator":
+        lines.append(turn.t(HELP_PRIVACY))
+    return "\n".join(lines)
 
 
 async def run_command(turn: Turn, command: Command) -> None:
@@ -56,11 +85,10 @@ async def run_command(turn: Turn, command: Command) -> None:
 
 
 async def _help(turn: Turn, _c: Command) -> None:
-    await turn.say(HELP)
+    await turn.say(command_list(turn).replace("{", "{{").replace("}", "}}"))
 
 
 async def _status(turn: Turn, _c: Command) -> None:
-    conv = await turn.open_conversation()
     lines = []
     if turn.person.paused:
         until = turn.person.paused_until
@@ -69,25 +97,7 @@ async def _status(turn: Turn, _c: Command) -> None:
             if until
             else turn.t(N_("You are paused. Write resume to continue."))
         )
-    if conv is None:
-        lines.append(turn.t(N_("No reflection is open right now.")))
-    else:
-        where = await progress_of(turn.session, conv)
-        lines.append(
-            turn.t(
-                N_("{flow}: {done} of {total} questions answered."),
-                flow=turn.t(FLOWS[conv.flow].title),
-                done=where.done,
-                total=where.total,
-            )
-        )
-        if conv.next_group_at is not None:
-            lines.append(
-                turn.t(
-                    N_("Your next questions come on {when}."),
-                    when=await turn.local_moment(conv.next_group_at),
-                )
-            )
+    lines.extend(await agenda_lines(turn))
     await turn.say("\n".join(lines).replace("{", "{{").replace("}", "}}"))
 
 
@@ -105,15 +115,27 @@ async def _skip(turn: Turn, _c: Command) -> None:
 
 async def _pause(turn: Turn, command: Command) -> None:
     raw = command.args[0] if command.args else None
+    today = (await calendar_for(turn.session, turn.person)).local_date(turn.now)
+    # The examples: a day two weeks ahead, written the way the person writes commands.
+    ahead = today + timedelta(days=14)
+    pause, until_word = (local_word(turn.language, w) for w in (COMMAND_WORDS["pause"], UNTIL))
+    sample = f"{pause} {until_word} {ahead.isoformat()}"
+    later = day_and_month(turn.language, ahead)
     if command.rest and raw is None:
-        await turn.say(N_("Please give the date like this: pause until 2027-03-01"))
+        await turn.say(PAUSE_UNREAD, date=command.rest, example=sample, day=later)
         return
     until = None
     if raw:
-        try:
-            until = date.fromisoformat(raw)
-        except ValueError:
-            await turn.say(N_("Please give the date like this: pause until 2027-03-01"))
+        until = parse_day(raw, turn.language, today)
+        if until is None:
+            await turn.say(PAUSE_UNREAD, date=raw, example=sample, day=later)
+            return
+        if until <= today:
+            await turn.say(
+                N_("{date} is not ahead of us. Write a date after today, for example: {example}"),
+                date=format_day(turn.language, until),
+                example=sample,
+            )
             return
     turn.person.paused, turn.person.paused_until = True, until
     turn.session.add(turn.person)
@@ -124,6 +146,11 @@ async def _pause(turn: Turn, command: Command) -> None:
         )
     else:
         await turn.say(N_("Paused. Write resume when you want to continue."))
+
+
+PAUSE_UNREAD = N_(
+    "I could not read “{date}” as a date. Write it for example like this: {example} (or the day and month, as in {day})."
+)
 
 
 async def _resume(turn: Turn, _c: Command) -> None:

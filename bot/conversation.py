@@ -1,17 +1,19 @@
-"""A conversation's life: created once from its plan, opened (one at a time per person), advanced
-question by question and day by day, and closed, after which the next one due opens."""
+"""A conversation's life: created once from its plan, opened (one at a time per person, chosen by
+the person's agenda, `bot.agenda`), set aside for one with an earlier deadline and resumed after
+it, advanced question by question and day by day, and closed, after which the next one opens."""
 
 from __future__ import annotations
 
 import logging
 
+from bot.agenda import comes_before, next_of
 from bot.flows import FLOWS
 from bot.i18n import N_
 from bot.plan import Planned, calendar_for, plan_for
 from bot.prompts import ask
-from bot.questions import applies, create_questions, texts_for
+from bot.questions import applies, create_questions, quote_what_it_follows, texts_for
 from bot.turn import Turn
-from storage.conversations import conversation_by_key, current_question, pending_conversations
+from storage.conversations import conversation_by_key, current_question, waiting_conversations
 from storage.models import Conversation, ConversationStatus, QuestionStatus
 from storage.outbox import insert_once
 
@@ -19,8 +21,9 @@ logger = logging.getLogger(__name__)
 
 
 async def start(turn: Turn, planned: Planned) -> Conversation:
-    """Create the planned conversation (once, however many processes try) and open it unless
-    another one is open."""
+    """Create the planned conversation (once, however many processes try) and open it, unless
+    the one open now comes first on the person's agenda; an open one with a later deadline is
+    set aside until this one is done."""
     existing = await conversation_by_key(turn.session, planned.key)
     if existing is not None:
         return existing
@@ -48,9 +51,60 @@ async def start(turn: Turn, planned: Planned) -> Conversation:
         return conv  # another process created it between our look and our insert
     await create_questions(turn, conv, flow)
     logger.info("conversation %s (%s) created for %s", conv.id, flow.id, turn.person.id)
-    if await turn.open_conversation() is None:
+    current = await turn.open_conversation()
+    if current is None:
+        await begin(turn, conv)
+    elif comes_before(conv, current):
+        await set_aside(turn, current, conv)
         await begin(turn, conv)
     return conv
+
+
+async def set_aside(turn: Turn, current: Conversation, first: Conversation) -> None:
+    """The open conversation waits, its place kept (the question it asked stays asked, not
+    reminded), while `first` is asked; the person is told in one line."""
+    current.status = ConversationStatus.WAITING
+    turn.session.add(current)
+    await turn.say(
+        N_("First the {first}, which cannot wait. Your {waiting} waits and continues afterwards where you left off."),
+        key=f"set-aside:{current.id}:{first.id}",
+        conversation=current,
+        first=turn.t(FLOWS[first.flow].title),
+        waiting=turn.t(FLOWS[current.flow].title),
+    )
+    logger.info("conversation %s of %s waits for %s", current.id, turn.person.id, first.id)
+    await turn.session.flush()
+
+
+async def resume(turn: Turn, conv: Conversation) -> None:
+    """A conversation that waited goes on where it was: its question asked again (reminders
+    count from now), or its next day's questions when they are due."""
+    conv.status = ConversationStatus.OPEN
+    turn.session.add(conv)
+    logger.info("conversation %s (%s) resumed for %s", conv.id, conv.flow, turn.person.id)
+    question = await current_question(turn.session, conv)
+    if conv.next_group_at is not None and conv.next_group_at > turn.now:
+        await turn.say(
+            N_("Your {flow} continues on {when}."),
+            key=f"resume:{conv.id}:{turn.now.isoformat()}",
+            conversation=conv,
+            flow=turn.t(FLOWS[conv.flow].title),
+            when=await turn.local_moment(conv.next_group_at),
+        )
+        return
+    await turn.say(
+        N_("Back to your {flow}, where you left off."),
+        key=f"resume:{conv.id}:{turn.now.isoformat()}",
+        conversation=conv,
+        flow=turn.t(FLOWS[conv.flow].title),
+    )
+    if question is not None and question.status == QuestionStatus.ASKED:
+        question.asked_at = turn.now
+        await ask(turn, question, conv, again=True)
+    elif conv.next_group_at is not None:
+        await next_group(turn, conv)
+    else:
+        await advance(turn, conv)
 
 
 async def begin(turn: Turn, conv: Conversation) -> None:
@@ -74,6 +128,9 @@ async def continue_now(turn: Turn) -> Conversation | None:
         else:
             await ask(turn, question, conv, again=True)
         return conv
+    opened = await begin_next(turn)
+    if opened is not None:
+        return opened
     for planned in await plan_for(turn.session, turn.person):
         if planned.expires_at is not None and planned.expires_at <= turn.now:
             continue
@@ -96,6 +153,7 @@ async def advance(turn: Turn, conv: Conversation) -> None:
                 question.status = QuestionStatus.NOT_APPLICABLE
                 turn.session.add(question)
                 continue
+            await quote_what_it_follows(turn, question, conv, questions)
             await ask(turn, question, conv)
             return
         if not pending:
@@ -137,18 +195,23 @@ async def finish(turn: Turn, conv: Conversation) -> None:
         await turn.say(flow.outro, key=f"outro:{conv.id}", conversation=conv)
     logger.info("conversation %s (%s) done for %s", conv.id, conv.flow, turn.person.id)
     await turn.session.flush()
-    await begin_next_pending(turn)
+    await begin_next(turn)
 
 
-async def begin_next_pending(turn: Turn) -> None:
-    """One conversation at a time: the next one that fell due meanwhile starts now."""
-    for conv in await pending_conversations(turn.session, turn.person.id):
-        if conv.expires_at is not None and conv.expires_at <= turn.now:
-            conv.status, conv.finished_at = ConversationStatus.EXPIRED, turn.now
-            turn.session.add(conv)
-            continue
+async def begin_next(turn: Turn) -> Conversation | None:
+    """One conversation at a time: the next on the agenda (one that waited, or fell due
+    meanwhile) goes on now. One past its deadline is left to the expiry sweep, which knows
+    whether it had its chance."""
+    if await turn.open_conversation() is not None:
+        return None
+    conv = next_of(await waiting_conversations(turn.session, turn.person.id), turn.now)
+    if conv is None:
+        return None
+    if conv.status == ConversationStatus.WAITING:
+        await resume(turn, conv)
+    else:
         await begin(turn, conv)
-        return
+    return conv
 
 
 async def repeat_current(turn: Turn) -> None:

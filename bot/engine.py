@@ -164,6 +164,15 @@ class Engine:
             turn = await Turn.begin(session, person, now, self.translator)
             return await conversation.continue_now(turn)
 
+    async def continue_agenda(self, person_id: str, now: datetime) -> bool:
+        """Open the next conversation on the person's agenda if none is open; True if one was."""
+        async with self.store.session() as session:
+            person = await person_for_update(session, person_id)
+            if person is None or person.forgotten:
+                return False
+            turn = await Turn.begin(session, person, now, self.translator)
+            return await conversation.begin_next(turn) is not None
+
     async def open_next_group(self, conversation_id: int, now: datetime) -> None:
         async with self.store.session() as session:
             conv = await session.get(Conversation, conversation_id)

@@ -23,7 +23,10 @@ CONSENT_CHOICES = (
     ("anonymous", N_("Share anonymously")),
     ("private", N_("Don't share")),
 )
-YES_NO = (("no", N_("No, all is well")), ("yes", N_("Yes, please contact me")))
+# Button labels stay within BUTTON_WIDTH visible characters in every language, so a narrow
+# card (Teams on a phone) shows them whole.
+BUTTON_WIDTH = 22
+YES_NO = (("no", N_("No, all is well")), ("yes", N_("Yes, contact me")))
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ WELCOME = FlowSpec(
         "{days} working days: what you observe, what you learn about your learning goals, what you "
         "achieve, your next steps;\n"
         "• before a panel you present at, your aha moments and a key takeaway;\n"
-        "• at the end of your exchange ({end}), what came of it.\n"
+        "• at the end of your exchange (from {final}), what came of it.\n"
         "Who sees what: your coordinators ({coordinators}) see your answers. The panel sees only "
         "what you agree to share, with your name or anonymously. No one else sees what you write.\n"
         "Write help at any time to see what you can do."
@@ -206,7 +209,11 @@ FINAL = FlowSpec(
             "multi",
             N_("Which of these did your exchange bring? Choose all that apply."),
             "outcomes",
-            choices=tuple(OUTCOME_LABELS.items()),
+            # The report's label is too long for a button in narrow cards.
+            choices=tuple(
+                (v, N_("Organisational growth") if v == "organisational-development" else label)
+                for v, label in OUTCOME_LABELS.items()
+            ),
         ),
         *(
             QuestionSpec(

@@ -11,6 +11,7 @@ from bot.plan import Directory
 from bot.progress import done_of
 from storage.db import Store
 from storage.models import Person
+from storage.notes import notes_of
 from storage.reflections import answered_by, conversations_of, goals_of
 
 
@@ -45,6 +46,7 @@ class HomeView:
     goals: tuple[str, ...]
     coming: tuple[InProgress | Upcoming, ...]  # in the order they fall due
     answers: tuple[Answered, ...]  # every answer, in the order the questions were asked
+    notes: tuple[str, ...] = ()  # what they wrote that answered no question, oldest first
 
 
 async def home_for(store: Store, person_id: str, now: datetime) -> HomeView | None:
@@ -58,11 +60,13 @@ async def home_for(store: Store, person_id: str, now: datetime) -> HomeView | No
         goals = await goals_of(session, person.id)
         conversations = await conversations_of(session, person.id)
         answers = await answered_by(session, person.id)
+        notes = await notes_of(session, [person.id])
     zone = directory.calendar(person).zone
     coming: list[InProgress | Upcoming] = []
     for planned in directory.plan(person):
         conversation = conversations.get(planned.key)
-        if conversation is not None and conversation.status == "open":
+        # One set aside for a panel preparation ("waiting") is as far along as it was.
+        if conversation is not None and conversation.status in ("open", "waiting"):
             # "n of m" as `status` and the digest count it (bot/progress.py).
             done, total = done_of(conversation.question_statuses)
             upcoming = conversation.next_group_at.astimezone(zone) if conversation.next_group_at else None
@@ -77,4 +81,5 @@ async def home_for(store: Store, person_id: str, now: datetime) -> HomeView | No
         goals=tuple(goals),
         coming=tuple(coming),
         answers=tuple(Answered(a.question, a.answer) for a in answers),
+        notes=tuple(n.text for n in notes),
     )

@@ -56,7 +56,7 @@ class Directory:
         if person.role != "participant" or person.forgotten or not person.start or not person.end:
             return []
         cal = self.calendar(person)
-        final_due = cal.first_prompt_on_or_after(person.end - timedelta(days=6))
+        final_due = cal.first_prompt_on_or_after(final_date(person.end))
         plans = [
             Planned(f"welcome:{person.id}", "welcome", cal.first_prompt_on_or_after(person.start)),
             Planned(
@@ -81,6 +81,11 @@ class Directory:
 
 def midpoint_date(start: date, end: date) -> date:
     return start + (end - start) / 2
+
+
+def final_date(end: date) -> date:
+    """From when the final reflection is asked (on the first working day from then)."""
+    return end - timedelta(days=6)
 
 
 def calendar_of(person: Person, programme: Programme, org: Organisation | None) -> WorkCalendar:

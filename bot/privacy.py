@@ -17,6 +17,7 @@ from storage.models import (
     Conversation,
     InboundEvent,
     LearningGoal,
+    Note,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -75,6 +76,9 @@ async def export_person(store: Store, person_id: str) -> dict[str, Any]:
             .order_by(col(PersonGoal.position))
         )
         identities = await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))
+        notes = await session.exec(
+            select(Note).where(Note.person_id == person_id).order_by(col(Note.written_at), col(Note.id))
+        )
         return {
             "person": person.id,
             "name": person.name,
@@ -96,6 +100,8 @@ async def export_person(store: Store, person_id: str) -> dict[str, Any]:
                 {"text": s.text, "created_at": _iso(s.created_at), "handled_at": _iso(s.handled_at)}
                 for s in supports.all()
             ],
+            # What they wrote that answered no question.
+            "notes": [{"text": n.text, "written_at": _iso(n.written_at)} for n in notes.all()],
         }
 
 
@@ -111,6 +117,7 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
         for name, statement in (
             ("aha_moments", delete(AhaMoment).where(col(AhaMoment.person_id) == person_id)),
             ("answers", delete(Answer).where(col(Answer.person_id) == person_id)),
+            ("notes", delete(Note).where(col(Note.person_id) == person_id)),
             ("support_requests", delete(SupportRequest).where(col(SupportRequest.person_id) == person_id)),
             # Messages to them quote their goals and answers; alerts to coordinators quote their words.
             (

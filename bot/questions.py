@@ -4,8 +4,8 @@ language, with their learning goals and organisations filled in, spread over wor
 from __future__ import annotations
 
 from bot.flows import FLOWS, SCALE_CHOICES, FlowSpec, QuestionSpec
-from bot.i18n import format_day, format_moment
-from bot.plan import calendar_for, midpoint_date
+from bot.i18n import N_, format_day, format_moment
+from bot.plan import calendar_for, final_date, midpoint_date
 from bot.turn import Turn
 from storage.conversations import answer_to
 from storage.models import Conversation, LearningGoal, Organisation, Panel, Question
@@ -20,6 +20,11 @@ async def _org_name(turn: Turn, org_id: str | None) -> str:
 async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
     """What the flow's texts quote: names, dates, the panel."""
     p, programme, language = turn.person, turn.programme, turn.language
+    cal = await calendar_for(turn.session, p)
+    # The day the midpoint's first question really comes: the host's first working day from
+    # the calendar midpoint, not the midpoint itself (which may fall on a weekend).
+    midpoint = cal.working_day_on_or_after(midpoint_date(p.start, p.end)) if p.start and p.end else None
+    final = cal.working_day_on_or_after(final_date(p.end)) if p.end else None
     params: dict[str, object] = {
         "name": p.name,
         "programme": programme.name,
@@ -27,13 +32,13 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
         "home": await _org_name(turn, p.home_organisation_id),
         "days": conv.group_count if FLOWS[conv.flow].spread_over_days else programme.reflection_days,
         "end": format_day(language, p.end) if p.end else "",
-        "midpoint": format_day(language, midpoint_date(p.start, p.end)) if p.start and p.end else "",
+        "midpoint": format_day(language, midpoint) if midpoint else "",
+        "final": format_day(language, final) if final else "",
         "coordinators": ", ".join(c.name for c in await coordinators_of(turn.session, p)),
     }
     panel_id = (conv.context or {}).get("panel_id")
     panel = await turn.session.get(Panel, panel_id) if panel_id else None
     if panel is not None:
-        cal = await calendar_for(turn.session, p)
         params.update(
             panel=panel.title,
             place=panel.place,
@@ -87,3 +92,27 @@ async def applies(turn: Turn, question: Question, conv: Conversation, questions:
     if answer is None:
         return False
     return spec.ask_if.value is None or spec.ask_if.value in (answer.values or [])
+
+
+QUOTED = N_("You wrote: “{quote}”\n{question}")
+QUOTE_LENGTH = 200
+
+
+async def quote_what_it_follows(
+    turn: Turn, question: Question, conv: Conversation, questions: list[Question]
+) -> None:
+    """A follow-up of something written (the consent for an aha moment or a takeaway) says what
+    it is about: the words it follows, quoted into the text as it is asked and stored."""
+    spec = FLOWS[conv.flow].question(question.key)
+    key = spec.consent_for or (spec.ask_if.key if spec.ask_if else None)
+    source = next((q for q in questions if q.key == key), None) if key else None
+    if source is None or source.kind != "text":
+        return  # a chosen option says itself; only what they wrote needs quoting
+    answer = await answer_to(turn.session, source.id) if source and source.id is not None else None
+    if answer is None or not answer.text.strip():
+        return
+    quote = answer.text.strip()
+    if len(quote) > QUOTE_LENGTH:
+        quote = quote[: QUOTE_LENGTH - 1].rstrip() + "…"
+    question.text = turn.t(QUOTED, quote=quote, question=question.text)
+    turn.session.add(question)

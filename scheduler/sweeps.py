@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar import WorkCalendar
-from bot.conversation import begin_next_pending, repeat_current
+from bot.conversation import begin_next, repeat_current
 from bot.delivery import Deliverer, DrainResult
 from bot.engine import Engine
 from bot.plan import Directory
@@ -47,7 +47,7 @@ WELCOME_WITHIN = timedelta(days=7)
 # How long a taken reply's event id is remembered; platforms retry within minutes.
 INBOX_KEEPS = timedelta(days=7)
 # Conversations that can still expire or go on.
-LIVE = (ConversationStatus.PENDING, ConversationStatus.OPEN)
+LIVE = (ConversationStatus.PENDING, ConversationStatus.OPEN, ConversationStatus.WAITING)
 
 
 @dataclass
@@ -88,6 +88,10 @@ class Snapshot:
     due_groups: list[tuple[int, str]]
     awaiting: list[tuple[Question, Conversation]]
     panels_soon: list[str]
+    # The last reminder written to each person, whichever question it was about.
+    last_reminded: dict[str, datetime] = field(default_factory=dict)
+    # People with conversations waiting on their agenda and none being asked.
+    idle: set[str] = field(default_factory=set)
 
     @classmethod
     async def load(cls, session: AsyncSession, now: datetime) -> Snapshot:
@@ -109,7 +113,17 @@ class Snapshot:
                 select(Panel.id).where(col(Panel.at) > now, col(Panel.at) <= now + timedelta(days=1))
             )
         ).all()
+        last_reminded = (
+            await session.exec(
+                select(Question.person_id, func.max(Question.reminded_at))
+                .where(col(Question.reminded_at).is_not(None))
+                .group_by(col(Question.person_id))
+            )
+        ).all()
+        asked_now = {c.person_id for c in open_or_pending if c.status == ConversationStatus.OPEN}
         return cls(
+            idle={c.person_id for c in open_or_pending if c.person_id not in asked_now},
+            last_reminded={person: at for person, at in last_reminded if at is not None},
             directory=await Directory.load(session),
             people={p.id: p for p in people},
             keys=set((await session.exec(select(Conversation.key))).all()),
@@ -159,6 +173,7 @@ class Sweeps:
         report.expired = await self.expire(now, snap)
         await between()
         report.started = await self.start_due(now, snap)
+        report.started += await self.continue_agendas(now, snap)
         await between()
         report.groups_opened = await self.open_due_groups(now, snap)
         await between()
@@ -224,8 +239,26 @@ class Sweeps:
                 logger.info("conversation %s (%s) of %s expired", conv.id, conv.flow, conv.person_id)
                 if was_open and person is not None:
                     await session.flush()
-                    await begin_next_pending(await Turn.begin(session, person, now, self.engine.translator))
+                    cal = snap.directory.calendar(person)
+                    # What comes next waits for the person's prompt time (`continue_agendas`).
+                    if not _paused(person, cal, now) and in_prompt_window(cal, now):
+                        await begin_next(await Turn.begin(session, person, now, self.engine.translator))
         return expired
+
+    async def continue_agendas(self, now: datetime, snap: Snapshot) -> int:
+        """Someone asked nothing, with conversations waiting on their agenda (the one they were
+        set aside for expired overnight), goes on with the next at their prompt time."""
+        continued = 0
+        for person_id in sorted(snap.idle):
+            person = snap.people.get(person_id)
+            if person is None:
+                continue
+            cal = snap.directory.calendar(person)
+            if _paused(person, cal, now) or not in_prompt_window(cal, now):
+                continue
+            if await self.engine.continue_agenda(person_id, now):
+                continued += 1
+        return continued
 
     async def start_due(self, now: datetime, snap: Snapshot) -> int:
         started = 0
@@ -258,11 +291,14 @@ class Sweeps:
         return opened
 
     async def remind(self, now: datetime, snap: Snapshot) -> int:
-        """A question left unanswered `after_days` working days is asked again, at most `max` times."""
+        """A question left unanswered is asked again `after_days` working days after it was asked
+        or last reminded, at most `max` times; a person gets at most one reminder a working day,
+        so a catch-up after downtime (or a second tick at the same instant) sends no burst."""
         sent = 0
+        reminded_today: set[str] = set()
         for question, conv in snap.awaiting:
             person = snap.people.get(question.person_id)
-            if person is None or question.asked_at is None:
+            if person is None or question.asked_at is None or person.id in reminded_today:
                 continue
             programme = snap.directory.programmes[person.programme_id]
             if question.reminders_sent >= programme.reminder_max:
@@ -270,13 +306,26 @@ class Sweeps:
             cal = snap.directory.calendar(person)
             if _paused(person, cal, now) or not in_prompt_window(cal, now):
                 continue
-            number = question.reminders_sent + 1
-            if now < cal.add_working_days(question.asked_at, programme.reminder_after_days * number):
+            last = snap.last_reminded.get(person.id)
+            if last is not None and cal.local_date(last) >= cal.local_date(now):
                 continue
+            since = max(question.asked_at, question.reminded_at or question.asked_at)
+            if now < cal.add_working_days(since, programme.reminder_after_days):
+                continue
+            number = question.reminders_sent + 1
             async with self.store.session() as session:
                 if await person_for_update(session, person.id) is None:
                     continue
-                # The conditional UPDATE decides which of two racing sweeps sends this reminder.
+                # Read after the lock: the conversation may have been set aside (or its question
+                # answered) since the snapshot, even earlier in this same sweep.
+                fresh = await session.get(Conversation, conv.id)
+                if fresh is not None:
+                    await session.refresh(fresh)
+                if fresh is None or fresh.status != ConversationStatus.OPEN or fresh.current_question_id != question.id:
+                    continue
+                # The conditional UPDATE decides which of two racing sweeps sends this reminder,
+                # and that one made after the last reminder was written (the same instant ticked
+                # twice) finds it already counted.
                 claimed = await session.exec(
                     update(Question)
                     .where(
@@ -284,7 +333,7 @@ class Sweeps:
                         col(Question.reminders_sent) == number - 1,
                         col(Question.status) == QuestionStatus.ASKED,
                     )
-                    .values(reminders_sent=number)
+                    .values(reminders_sent=number, reminded_at=now)
                 )
                 if not claimed.rowcount:
                     continue
@@ -292,6 +341,7 @@ class Sweeps:
                     await Turn.begin(session, person, now, self.engine.translator), question, conv, number
                 )
             sent += 1
+            reminded_today.add(person.id)
             logger.info("reminder %d for question %s of %s", number, question.id, person.id)
         return sent
 

@@ -20,11 +20,15 @@ async def conversation_by_key(session: AsyncSession, key: str) -> Conversation |
     return (await session.exec(select(Conversation).where(Conversation.key == key))).first()
 
 
-async def pending_conversations(session: AsyncSession, person_id: str) -> list[Conversation]:
-    """Conversations created but not opened yet, in the order they fell due."""
+async def waiting_conversations(session: AsyncSession, person_id: str) -> list[Conversation]:
+    """Conversations created but not being asked now (never opened, or set aside), in the order
+    they fell due; which comes first is the agenda's to say (`bot.agenda`)."""
     rows = await session.exec(
         select(Conversation)
-        .where(Conversation.person_id == person_id, Conversation.status == ConversationStatus.PENDING)
+        .where(
+            Conversation.person_id == person_id,
+            col(Conversation.status).in_((ConversationStatus.PENDING, ConversationStatus.WAITING)),
+        )
         .order_by(col(Conversation.created_at), col(Conversation.id))
     )
     return list(rows.all())

@@ -19,8 +19,10 @@ from storage.pending_actions import PendingAction, PendingActionColumn
 
 
 class ConversationStatus(StrEnum):
-    PENDING = "pending"  # created, waiting for the person's open one to end
-    OPEN = "open"
+    PENDING = "pending"  # created, not asked yet: another one comes first on the person's agenda
+    OPEN = "open"  # the one being asked now; at most one per person, so a reply has one home
+    # Was open, set aside for one with an earlier deadline (panel preparation); resumes after it.
+    WAITING = "waiting"
     DONE = "done"
     EXPIRED = "expired"
 
@@ -210,8 +212,10 @@ class Question(SQLModel, table=True):
     text: str
     choices: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     status: QuestionStatus = Field(default=QuestionStatus.PENDING, sa_type=StatusColumn(QuestionStatus))
+    # When it was last asked (again, after its conversation waited): reminders count from here.
     asked_at: datetime | None = None
     reminders_sent: int = 0
+    reminded_at: datetime | None = None  # the last reminder actually written
 
 
 class Answer(SQLModel, table=True):
@@ -237,6 +241,17 @@ class AhaMoment(SQLModel, table=True):
     text: str
     consent: str = "private"  # named | anonymous | private
     created_at: datetime
+
+
+class Note(SQLModel, table=True):
+    """Something a person wrote that answered no question (between a day's questions and the
+    next, between conversations): theirs, kept, never thrown away."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    text: str
+    written_at: datetime
+    platform: str = "console"
 
 
 class SupportRequest(SQLModel, table=True):

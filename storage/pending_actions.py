@@ -40,12 +40,24 @@ class Correction:
     action: ClassVar[str] = "correct"
 
 
-PendingAction = SupportMessage | SharedAha | Correction
+@dataclass(frozen=True)
+class MaybeAnswer:
+    """A one-word message that looked like a mistyped command: kept here, and stored as the
+    answer to that question only if the person says it was one."""
+
+    question_id: int | None  # None: no question was waiting, so it would be kept as a note
+    text: str
+    action: ClassVar[str] = "maybe-answer"
+
+
+PendingAction = SupportMessage | SharedAha | Correction | MaybeAnswer
 
 
 def to_json(pending: PendingAction) -> dict[str, Any]:
     if isinstance(pending, Correction):
         return {"action": pending.action, "question_id": pending.question_id}
+    if isinstance(pending, MaybeAnswer):
+        return {"action": pending.action, "question_id": pending.question_id, "text": pending.text}
     return {"action": pending.action}
 
 
@@ -60,6 +72,8 @@ def from_json(data: dict[str, Any] | None) -> PendingAction | None:
         return SharedAha()
     if action == Correction.action and isinstance(data.get("question_id"), int):
         return Correction(data["question_id"])
+    if action == MaybeAnswer.action and isinstance(data.get("question_id"), int | None):
+        return MaybeAnswer(data.get("question_id"), str(data.get("text", "")))
     logger.warning("pending action %r not understood; dropped", action)
     return None
 

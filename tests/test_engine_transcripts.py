@@ -111,7 +111,7 @@ async def test_whole_midpoint_flow_spread_over_working_days(transcript: Transcri
     assert export["reflections"][1]["answer"] == "Cooking demonstrations teach more than leaflets."
     assert {
         "question": "Do you need support from your coordinator?",
-        "answer": "Yes, please contact me",
+        "answer": "Yes, contact me",
     }.items() <= export["reflections"][7].items()
 
 

@@ -42,6 +42,7 @@ from storage.models import (
     Question,
     SupportRequest,
 )
+from storage.notes import notes_of
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class PartnershipDigest:
     next_steps: tuple[Quote, ...]
     support: tuple[OpenRequest, ...]
     unreachable: tuple[Unreachable, ...]
+    # What participants wrote that answered no question, kept as theirs (kind "note").
+    notes: tuple[Quote, ...] = ()
 
     @property
     def not_answered(self) -> tuple[str, ...]:
@@ -272,6 +275,11 @@ async def _partnership(
     ]
 
     unreachable = await _unreachables(session, people)
+    notes = [
+        Quote(n.person_id, by_id[n.person_id].name, "note", short(n.text), n.written_at)
+        for n in await notes_of(session, ids, since)
+        if n.written_at <= now
+    ]
 
     return PartnershipDigest(
         id=partnership.id,
@@ -284,6 +292,7 @@ async def _partnership(
         next_steps=tuple(next_steps),
         support=tuple(support),
         unreachable=tuple(unreachable),
+        notes=tuple(notes),
     )
 
 
@@ -303,7 +312,9 @@ async def _midpoints(
             )
         ).all()
     }
-    open_ids = [c.id for c in conversations.values() if c.id is not None and c.status == ConversationStatus.OPEN]
+    # A midpoint set aside for a panel preparation is still in progress.
+    started = (ConversationStatus.OPEN, ConversationStatus.WAITING)
+    open_ids = [c.id for c in conversations.values() if c.id is not None and c.status in started]
     questions = await questions_of_many(session, open_ids)
     items = []
     for person in people:
@@ -311,7 +322,7 @@ async def _midpoints(
         if plan is None:
             continue
         conv = conversations.get(plan.key)
-        if conv is not None and conv.id is not None and conv.status == ConversationStatus.OPEN:
+        if conv is not None and conv.id is not None and conv.status in started:
             # The participant's own count, as their `status` says it (bot.progress).
             where = progress(questions[conv.id])
             items.append(MidpointItem(person.id, person.name, plan.due_at, "open", where.done, where.total))
@@ -485,6 +496,17 @@ def _blocks(digest: Digest, translator: Translator, language: str) -> list[Block
                 )
             else:
                 blocks.append(Paragraph(t(N_("Nothing new this week.")), note=True))
+
+        if part.notes:
+            blocks.append(Heading(t(N_("Notes they wrote")), 3))
+            blocks.append(
+                Bullets(
+                    tuple(
+                        t(N_("{name}, {when}: “{text}”"), name=q.name, when=when(q.answered_at), text=q.text)
+                        for q in part.notes
+                    )
+                )
+            )
 
         blocks.append(Heading(t(N_("Open support requests")), 3))
         if part.support:

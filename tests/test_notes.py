@@ -1,0 +1,53 @@
+"""No word thrown away: a message that answers no question is kept as the person's note, shown
+to them (export, App Home) and to their coordinator (the digest), and forgotten on request."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.home import home_for
+from bot.i18n import Translator
+from bot.plan import plan_for
+from bot.privacy import export_person, forget_person
+from bot.reports.digest import build_digest, render_text
+from storage.models import Person
+from tests.transcript import Transcript
+
+NOTE = "The clinic ran out of oral rehydration salts today."
+
+
+async def test_a_message_after_the_days_questions_is_kept_as_a_note(transcript: Transcript) -> None:
+    t = transcript
+    async with t.engine.store.session() as session:
+        person = await session.get(Person, "tanvir")
+        assert person is not None
+        t.now = next(p.due_at for p in await plan_for(session, person) if p.flow == "midpoint")
+    await t.start("tanvir", "midpoint")
+    await t.send("tanvir", "Mothers' groups meet under the village tree.")
+    await t.send("tanvir", "Cooking demonstrations teach more than leaflets.")
+    assert "That is all for today" in t.unread("tanvir")[-1].text
+
+    await t.send("tanvir", NOTE)
+    reply = t.unread("tanvir")[-1].text
+    assert "Kept as a note" in reply and "write now" in reply
+
+    exported = await export_person(t.engine.store, "tanvir")
+    assert [n["text"] for n in exported["notes"]] == [NOTE]
+    assert NOTE not in [r["answer"] for r in exported["reflections"]]
+    home = await home_for(t.engine.store, "tanvir", t.now)
+    assert home is not None and home.notes == (NOTE,)
+    digest = render_text(
+        await build_digest(t.engine.store, "ingrid", t.now + timedelta(hours=1)), Translator(), "en"
+    )
+    assert "Notes they wrote" in digest
+    assert any("Tanvir" in line and NOTE in line for line in digest.splitlines()), digest
+
+    await forget_person(t.engine.store, "tanvir")
+    assert (await export_person(t.engine.store, "tanvir"))["notes"] == []
+
+
+async def test_a_message_between_conversations_is_kept_too(transcript: Transcript) -> None:
+    t = transcript
+    await t.send("tanvir", NOTE)
+    assert "Kept as a note" in t.unread("tanvir")[-1].text
+    assert [n["text"] for n in (await export_person(t.engine.store, "tanvir"))["notes"]] == [NOTE]
