@@ -112,10 +112,12 @@ async def ready_store(settings: Settings, create: bool = False) -> Any:
     """The store of DATABASE_URL: migrated when `create` (init), else checked to be migrated
     already, so that a command run in the wrong place creates nothing."""
     from storage.db import Store
-    from storage.migrate import check_exists, check_ready, migrate
+    from storage.migrate import check_directory, check_exists, check_ready, migrate
 
     if not create:
         check_exists(settings.database_url)
+    else:
+        check_directory(settings.database_url)
     store = Store(settings.database_url)
     try:
         if create:

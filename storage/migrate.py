@@ -58,6 +58,22 @@ def check_exists(url: str) -> None:
         )
 
 
+def check_directory(url: str) -> None:
+    """Before `init` builds a Store on SQLite: a directory that cannot hold the file is named
+    here, rather than by a driver whose failed connection can outlive the program's loop."""
+    import os
+
+    file = sqlite_file(url)
+    if file is None or file.exists():
+        return
+    folder = file.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabaseNotReady(
+            f"cannot use the database {describe(url)}: {folder} is not a directory this user may write to\n"
+            "  check that the file and its directory exist and that you may write to them"
+        )
+
+
 async def check_ready(store: Store) -> None:
     """Raise DatabaseNotReady unless the database is migrated to the current revision."""
 
