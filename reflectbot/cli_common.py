@@ -20,7 +20,6 @@ from typing import Any, TextIO, TypeVar
 import typer
 from pydantic import ValidationError
 
-from reflectbot.logs import configure_logging as private_logging
 from reflectbot.settings import Settings
 
 T = TypeVar("T")
@@ -39,12 +38,13 @@ class Options:
 
 
 def configure_logging(level: str, stream: TextIO) -> None:
-    """The one place logging is set up: on `stream`, never the stream a conversation is printed
-    on, with the filter that keeps what people wrote out of every log (reflectbot.logs)."""
-    private_logging(level, stream)
+    """The one place logging is set up (reflectbot.logs.configure_logging is to take its place:
+    it forces a new root handler, which must first stop leaking into tests that run commands in
+    the same process). Logs go to `stream`, never to the stream a conversation is printed on."""
+    logging.basicConfig(level=level, stream=stream, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Library chatter (a line per migration check, two per sweep) would drown our own lines.
     for noisy in ("alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def settings_problem(exc: ValidationError) -> str:
