@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +29,7 @@ from sqlalchemy import text
 from reflectbot.logs import configure_logging
 from storage.db import Store
 from tests.conftest import PROGRAMME
+from tests.databases import KIND
 from tests.fakes.slack_api import Clock, FakeSlack, SlackServer, SlackWorld, sign, slack_settings
 from tests.fakes.teams_connector import TANVIR_AAD
 from tests.teams_world import World, open_teams_world
@@ -129,7 +131,8 @@ async def test_no_slack_failure_path_logs_what_a_person_wrote(slack: SlackWorld)
         assert reply.status == 500  # a failure of ours: Slack retries it
     written = private.getvalue()
     assert marker in raw.getvalue()  # it did reach the logging calls
-    assert "OperationalError" in written  # what went wrong is still told
+    # What went wrong is still told, by the type of the database's error.
+    assert re.search(r"(OperationalError|ProgrammingError)", written)
     assert "slack: request refused (401): bad signature" in written
     assert marker not in written
 
@@ -161,6 +164,9 @@ async def test_no_teams_failure_path_logs_what_a_person_wrote(teams: World) -> N
         await drop_inbox(teams.server.store)
         assert await tanvir.say(f"Lost {marker}") == 500  # a failure of ours: Teams retries it
     written = private.getvalue()
-    assert marker in raw.getvalue()
-    assert "OperationalError" in written
+    if KIND == "sqlite":
+        # Proof that the filter is what keeps it out: here the only path that echoes the words
+        # is SQLite's error, which quotes the statement's parameters; asyncpg's does not.
+        assert marker in raw.getvalue()
+    assert re.search(r"(OperationalError|ProgrammingError)", written)
     assert marker not in written
