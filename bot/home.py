@@ -12,7 +12,8 @@ from bot.progress import done_of
 from storage.db import Store
 from storage.models import Person
 from storage.notes import notes_of
-from storage.reflections import answered_by, conversations_of, goals_of
+from storage.people import goals_of
+from storage.reflections import answered_by, conversations_of
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ async def home_for(store: Store, person_id: str, now: datetime) -> HomeView | No
             return None
         directory = await Directory.load(session, person.id)
         programme = directory.programmes[person.programme_id]
-        goals = await goals_of(session, person.id)
+        goals = [goal.text for goal in await goals_of(session, person.id)]
         conversations = await conversations_of(session, person.id)
         answers = await answered_by(session, person.id)
         notes = await notes_of(session, [person.id])

@@ -16,7 +16,6 @@ from storage.models import (
     Conversation,
     LearningGoal,
     Person,
-    PersonGoal,
     Programme,
     Question,
 )
@@ -86,17 +85,6 @@ async def asked_question(store: Store, platform: str, user_id: str, question_id:
         conv.flow if conv else None,
         person.language or programme.language,
     )
-
-
-async def goals_of(session: AsyncSession, person_id: str) -> list[str]:
-    """The person's learning goals, in their order."""
-    rows = await session.exec(
-        select(LearningGoal.text)
-        .join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
-        .where(PersonGoal.person_id == person_id)
-        .order_by(col(PersonGoal.position))
-    )
-    return list(rows.all())
 
 
 async def conversations_of(session: AsyncSession, person_id: str) -> dict[str, ConversationState]:

@@ -26,44 +26,39 @@ def _sent(row: OutboxMessage | None) -> SentMessage | None:
     return SentMessage(row.platform_message_id, row.person_id, dict(row.payload))
 
 
-async def latest_asking(store: Store, platform: str, person_id: str, question_id: int) -> SentMessage | None:
-    """The latest message sent on `platform` that asked this person this question (the question
-    itself or a reminder of it)."""
+async def _latest(store: Store, *conditions: Any) -> SentMessage | None:
+    """The newest outbox row that matches, as sent."""
     async with store.reading() as session:
         row = (
             await session.exec(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.person_id == person_id,
-                    OutboxMessage.question_id == question_id,
-                    OutboxMessage.platform == platform,
-                    OutboxMessage.status == OutboxStatus.SENT,
-                    col(OutboxMessage.platform_message_id).is_not(None),
-                )
-                .order_by(col(OutboxMessage.id).desc())
-                .limit(1)
+                select(OutboxMessage).where(*conditions).order_by(col(OutboxMessage.id).desc()).limit(1)
             )
         ).first()
     return _sent(row)
+
+
+async def latest_asking(store: Store, platform: str, person_id: str, question_id: int) -> SentMessage | None:
+    """The latest message sent on `platform` that asked this person this question (the question
+    itself or a reminder of it)."""
+    return await _latest(
+        store,
+        OutboxMessage.person_id == person_id,
+        OutboxMessage.question_id == question_id,
+        OutboxMessage.platform == platform,
+        OutboxMessage.status == OutboxStatus.SENT,
+        col(OutboxMessage.platform_message_id).is_not(None),
+    )
 
 
 async def sent_as(
     store: Store, platform: str, platform_message_id: str, person_id: str
 ) -> SentMessage | None:
     """The message the platform knows by this id, if it is one we sent this person."""
-    async with store.reading() as session:
-        row = (
-            await session.exec(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.person_id == person_id,
-                    OutboxMessage.platform == platform,
-                    OutboxMessage.platform_message_id == platform_message_id,
-                    # The message that asked, not an update of it (which keeps the same id).
-                    col(OutboxMessage.question_id).is_not(None),
-                )
-                .order_by(col(OutboxMessage.id).desc())
-                .limit(1)
-            )
-        ).first()
-    return _sent(row)
+    return await _latest(
+        store,
+        OutboxMessage.person_id == person_id,
+        OutboxMessage.platform == platform,
+        OutboxMessage.platform_message_id == platform_message_id,
+        # The message that asked, not an update of it (which keeps the same id).
+        col(OutboxMessage.question_id).is_not(None),
+    )

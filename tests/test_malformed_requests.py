@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-import aiohttp
 import pytest
 
 from storage.db import Store
 from tests.conftest import table_rows
-from tests.fakes.slack_api import Clock, FakeSlack, SlackServer, SlackWorld, sign, slack_settings
+from tests.fakes.slack_api import (
+    SlackWorld,
+    open_slack_world,
+    post_raw,
+    sign,
+)
 from tests.fakes.teams_connector import TANVIR_AAD
 from tests.teams_world import World, open_teams_world
 from tests.test_teams import served
@@ -27,19 +30,8 @@ FORM = "application/x-www-form-urlencoded"
 
 @pytest.fixture
 async def slack(programme: Store, database_url: str) -> AsyncIterator[SlackWorld]:
-    fake = FakeSlack()
-    await fake.start()
-    server = SlackServer(slack_settings(database_url, fake), Clock(datetime(2027, 1, 1, tzinfo=UTC)))
-    url = await server.open()
-    yield SlackWorld(fake, server, url)
-    await server.stop()
-    await fake.stop()
-
-
-async def post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as response:
-        await response.read()
-        return response.status
+    async with open_slack_world(database_url) as world:
+        yield world
 
 
 def signed(secret: str, body: bytes, content_type: str) -> dict[str, str]:
@@ -67,7 +59,7 @@ async def test_a_slack_request_without_a_numeric_timestamp_gets_401(
     if timestamp:
         headers["X-Slack-Request-Timestamp"] = timestamp
     before = await table_rows(slack.server.store)
-    assert await post(slack.url, body, headers) == 401
+    assert await post_raw(slack.url, body, headers) == 401
     assert await table_rows(slack.server.store) == before
 
 
@@ -109,7 +101,7 @@ async def test_a_signed_slack_request_slack_would_never_send_gets_400_and_stores
 ) -> None:
     body, content_type = SIGNED_BUT_MALFORMED[case]
     before = await table_rows(slack.server.store)
-    assert await post(slack.url, body, signed(slack.fake.signing_secret, body, content_type)) == 400
+    assert await post_raw(slack.url, body, signed(slack.fake.signing_secret, body, content_type)) == 400
     assert await table_rows(slack.server.store) == before
 
 
@@ -124,7 +116,7 @@ async def test_deep_nesting_gets_400_before_authentication(tmp_path: Path) -> No
     async with served(tmp_path, **app) as (server, tanvir, connector):
         before = await table_rows(server.store)
         deep = b'{"type": "message", "value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-        assert await post(tanvir.endpoint, deep, {"Content-Type": JSON}) == 400
+        assert await post_raw(tanvir.endpoint, deep, {"Content-Type": JSON}) == 400
         assert await tanvir.say("hello") == 401  # and a well-formed activity still needs its token
         assert await table_rows(server.store) == before
         assert connector.requests == []
@@ -160,6 +152,6 @@ async def test_a_development_mode_activity_of_another_shape_gets_400_and_stores_
 async def test_a_body_above_the_size_limit_gets_413_on_both_routes(slack: SlackWorld, teams: World) -> None:
     big = json.dumps({"type": "event_callback", "text": "x" * 2_000_000}).encode()
     before = await table_rows(slack.server.store)
-    assert await post(slack.url, big, signed(slack.fake.signing_secret, big, JSON)) == 413
+    assert await post_raw(slack.url, big, signed(slack.fake.signing_secret, big, JSON)) == 413
     assert await table_rows(slack.server.store) == before
-    assert await post(teams.user(TANVIR_AAD).endpoint, big, {"Content-Type": JSON}) == 413
+    assert await post_raw(teams.user(TANVIR_AAD).endpoint, big, {"Content-Type": JSON}) == 413

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlmodel import select
 from storage.db import Store
 from storage.models import OutboxMessage
 from tests.conftest import PROGRAMME
-from tests.fakes.slack_api import Clock, FakeSlack, SlackServer, SlackWorld, slack_settings
+from tests.fakes.slack_api import SlackWorld, open_slack_world
 from tests.fakes.teams_connector import TANVIR_AAD
 from tests.teams_world import World, open_teams_world
 
@@ -39,13 +39,8 @@ def one_line_each(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.fixture
 async def slack(programme: Store, database_url: str) -> AsyncIterator[SlackWorld]:
-    fake = FakeSlack()
-    await fake.start()
-    server = SlackServer(slack_settings(database_url, fake), Clock(datetime(2027, 1, 1, tzinfo=UTC)))
-    url = await server.open()
-    yield SlackWorld(fake, server, url)
-    await server.stop()
-    await fake.stop()
+    async with open_slack_world(database_url) as world:
+        yield world
 
 
 async def midpoint(world: SlackWorld) -> datetime:

@@ -19,10 +19,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlalchemy import text
 
@@ -30,7 +28,13 @@ from reflectbot.logs import configure_logging
 from storage.db import Store
 from tests.conftest import PROGRAMME
 from tests.databases import KIND
-from tests.fakes.slack_api import Clock, FakeSlack, SlackServer, SlackWorld, sign, slack_settings
+from tests.fakes.slack_api import (
+    FakeSlack,
+    SlackWorld,
+    open_slack_world,
+    post_raw,
+    sign,
+)
 from tests.fakes.teams_connector import TANVIR_AAD
 from tests.teams_world import World, open_teams_world
 
@@ -57,19 +61,8 @@ def every_log_line() -> Iterator[tuple[io.StringIO, io.StringIO]]:
 
 @pytest.fixture
 async def slack(programme: Store, database_url: str) -> AsyncIterator[SlackWorld]:
-    fake = FakeSlack()
-    await fake.start()
-    server = SlackServer(slack_settings(database_url, fake), Clock(datetime(2027, 1, 1, tzinfo=UTC)))
-    url = await server.open()
-    yield SlackWorld(fake, server, url)
-    await server.stop()
-    await fake.stop()
-
-
-async def post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as response:
-        await response.read()
-        return response.status
+    async with open_slack_world(database_url) as world:
+        yield world
 
 
 def signed(fake: FakeSlack, body: bytes, content_type: str = "application/json") -> dict[str, str]:
@@ -99,9 +92,9 @@ async def test_no_slack_failure_path_logs_what_a_person_wrote(slack: SlackWorld)
         body = json.dumps(event).encode()
         assert (await fake.send_event(url, event, secret="not-the-signing-secret")).status == 401
         assert (await fake.send_event(url, event, timestamp=int(time.time()) - 600)).status == 401
-        assert await post(url, body, {**signed(fake, body), "X-Slack-Request-Timestamp": marker}) == 401
+        assert await post_raw(url, body, {**signed(fake, body), "X-Slack-Request-Timestamp": marker}) == 401
         unhandled = json.dumps({"type": marker, "text": marker}).encode()
-        assert await post(url, unhandled, signed(fake, unhandled)) == 404
+        assert await post_raw(url, unhandled, signed(fake, unhandled)) == 404
         for malformed in (
             b"\xef\xbb\xbf" + body,
             body[:-2] + b"\xff}",
@@ -117,7 +110,7 @@ async def test_no_slack_failure_path_logs_what_a_person_wrote(slack: SlackWorld)
                 }
             ).encode(),
         ):
-            assert await post(url, malformed, signed(fake, malformed)) == 400
+            assert await post_raw(url, malformed, signed(fake, malformed)) == 400
         # Words sent on to the coordinator, once refused, once answered in a shape Slack never uses.
         fake.fail_next("chat.postMessage", "channel_not_found")
         await slack.dm(RINA, f"support {marker}")
@@ -151,9 +144,9 @@ async def test_no_teams_failure_path_logs_what_a_person_wrote(teams: World) -> N
         assert await tanvir.install() == 201
         await teams.tick(await teams.due("tanvir", "midpoint"))
         deep = b'{"type": "message", "text": ' + b"[" * 500 + json.dumps(marker).encode() + b"]" * 500 + b"}"
-        assert await post(tanvir.endpoint, deep, headers) == 400
+        assert await post_raw(tanvir.endpoint, deep, headers) == 400
         assert (
-            await post(tanvir.endpoint, b"\xef\xbb\xbf" + json.dumps({"text": marker}).encode(), headers)
+            await post_raw(tanvir.endpoint, b"\xef\xbb\xbf" + json.dumps({"text": marker}).encode(), headers)
             == 400
         )
         assert await tanvir.post(tanvir.activity("message_text", text=marker, conversation=None)) == 400

@@ -20,9 +20,10 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -589,3 +590,25 @@ def block_kit_problems(fake: FakeSlack) -> list[str]:
         except (SlackObjectFormationError, TypeError, KeyError) as exc:
             problems.append(f"{method}: {exc}")
     return problems
+
+
+@asynccontextmanager
+async def open_slack_world(database_url: str, **settings: Any) -> AsyncIterator[SlackWorld]:
+    """The fake Slack and our server on it, the clock at the start of 2027 (settings= as for
+    `slack_settings`); both stopped afterwards."""
+    fake = FakeSlack()
+    await fake.start()
+    server = SlackServer(slack_settings(database_url, fake, **settings), Clock(datetime(2027, 1, 1, tzinfo=UTC)))
+    url = await server.open()
+    try:
+        yield SlackWorld(fake, server, url)
+    finally:
+        await server.stop()
+        await fake.stop()
+
+
+async def post_raw(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST these exact bytes (whatever they are) and return the HTTP status."""
+    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as response:
+        await response.read()
+        return response.status
