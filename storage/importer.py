@@ -32,7 +32,8 @@ from storage.models import (
     PersonGoal,
     Programme,
 )
-from storage.programme_file import ProgrammeFile, load_programme_file
+from storage.pairing_tables import Interest, PairingSettings
+from storage.programme_file import ProgrammeFile, every_days, load_programme_file
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=SQLModel)
@@ -83,10 +84,10 @@ def _changes(session: AsyncSession) -> Counter[tuple[str, str]]:
 
 
 def _note(session: AsyncSession, model: type[SQLModel], how: str) -> None:
-    what = {"chatidentity": "chat identity", "learninggoal": "learning goal"}.get(
+    what = {"chatidentity": "chat identity", "learninggoal": "learning goal", "pairingsettings": "pairing setting"}.get(
         model.__name__.lower(), model.__name__.lower()
     )
-    link = {"PartnershipOrganisation", "CoordinatorPartnership", "PersonGoal", "PanelPresenter"}
+    link = {"PartnershipOrganisation", "CoordinatorPartnership", "PersonGoal", "PanelPresenter", "Interest"}
     _changes(session)["link" if model.__name__ in link else what, how] += 1
 
 
@@ -286,6 +287,16 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
                 [{"goal_id": g, "position": i} for i, g in enumerate(pt.learning_goals)],
             )
 
+    for col_ in spec.colleagues:
+        if not await _is_forgotten(session, col_.id):
+            await _sync_links(
+                session,
+                Interest,
+                {"person_id": col_.id},
+                [{"goal_id": g, "position": i} for i, g in enumerate(col_.interests)],
+            )
+    await _write_pairing(session, spec)
+
     for panel in spec.panels:
         zone = ZoneInfo(panel.timezone or p.timezone)
         at = panel.at.replace(tzinfo=zone) if panel.at.tzinfo is None else panel.at
@@ -318,6 +329,31 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         panels=len(spec.panels),
         forgotten_kept=forgotten_kept,
     )
+
+
+async def _write_pairing(session: AsyncSession, spec: ProgrammeFile) -> None:
+    """The pairing settings; rounds already made keep their pairs (the next round uses these)."""
+    programme_id, pairing = spec.programme.id, spec.pairing
+    if pairing is None:
+        existing = await session.get(PairingSettings, programme_id)
+        if existing is not None:
+            await session.delete(existing)
+            _note(session, PairingSettings, "removed")
+        return
+    await _upsert(
+        session,
+        PairingSettings,
+        programme_id,
+        programme_id=programme_id,
+        every_days=every_days(pairing.every),
+        starts=pairing.from_,
+        ends=pairing.until,
+        who=pairing.who,
+        ask=pairing.ask,
+        check_back_after_days=pairing.check_back_after_days,
+        returned_within_days=pairing.returned_within_days,
+    )
+    await session.flush()
 
 
 def _identities(person: Any) -> dict[str, str]:

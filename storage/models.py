@@ -308,3 +308,17 @@ class InboundEvent(SQLModel, table=True):
     attempts: int = 0
     taken_at: datetime | None = None
     last_error: str | None = None
+
+
+# Pairing's tables live in their own module; imported here so that every table is known wherever
+# the models are (migrations, `create_all` in tests).
+from storage.pairing_tables import (  # noqa: E402
+    Interest,
+    Pair,
+    PairingChoice,
+    PairingRound,
+    PairingSettings,
+    PairMember,
+)
+
+__all__ = ["Interest", "Pair", "PairMember", "PairingChoice", "PairingRound", "PairingSettings"]

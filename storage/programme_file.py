@@ -173,6 +173,8 @@ class ParticipantSpec(_PersonSpec):
 
 class ColleagueSpec(_PersonSpec):
     organisation: str
+    # Learning-goal ids the colleague cares about: pairing prefers exchange staff with these goals.
+    interests: list[str] = []
 
 
 class AudienceSpec(_Spec):
@@ -192,6 +194,45 @@ class PanelSpec(_Spec):
     timezone_is_known = field_validator("timezone")(check_timezone)
 
 
+_EVERY = re.compile(r"^(\d+)?\s*(day|days|week|weeks)$")
+
+
+class PairingSpec(_Spec):
+    """Pairing exchange staff with permanent colleagues (see `bot.pairing`)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    every: str = "2 weeks"
+    from_: date = Field(alias="from")
+    until: date
+    # on-exchange: participants on exchange with colleagues of their host organisation;
+    # returned: returned participants with colleagues of their home organisation; both.
+    who: Literal["on-exchange", "returned", "both"] = "on-exchange"
+    # opt-in: nobody is paired before saying yes; opt-out: paired unless they write `pairing off`.
+    ask: Literal["opt-in", "opt-out"] = "opt-in"
+    check_back_after_days: int = Field(default=5, ge=1, le=20)
+    # How long after their return a participant is still paired (with `who: returned` or `both`).
+    returned_within_days: int = Field(default=180, ge=0)
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        every_days(value)
+        return value
+
+
+def every_days(value: str) -> int:
+    """`every: 2 weeks` → 14; at least a week, so nobody meets a new pair every few days."""
+    match = _EVERY.match(value.lower().strip())
+    if match is None:
+        raise ValueError(f'{value!r} is not a period like "2 weeks" or "10 days"')
+    number = int(match.group(1) or 1)
+    days = number * (7 if match.group(2).startswith("week") else 1)
+    if days < 7:
+        raise ValueError(f'{value!r} is shorter than a week; pair at most weekly, e.g. "1 week"')
+    return days
+
+
 class ProgrammeFile(_Spec):
     programme: ProgrammeSpec
     organisations: list[OrganisationSpec] = []
@@ -200,9 +241,12 @@ class ProgrammeFile(_Spec):
     participants: list[ParticipantSpec] = []
     colleagues: list[ColleagueSpec] = []
     panels: list[PanelSpec] = []
+    pairing: PairingSpec | None = None
 
 
 Path_ = tuple[str | int, ...]
+# Sections that are one mapping, not a list of entries.
+_SINGLE_SECTIONS = ("programme", "pairing")
 
 
 def _line_index(node: yaml.Node, path: Path_ = (), index: dict[Path_, int] | None = None) -> dict[Path_, int]:
@@ -237,8 +281,8 @@ class _Located:
         if not path:
             return "file"
         section = str(path[0])
-        if section == "programme":
-            return "programme"
+        if section in _SINGLE_SECTIONS:
+            return section
         if len(path) > 1 and isinstance(path[1], int):
             item = self.raw.get(section, [])[path[1]] if isinstance(self.raw, dict) else None
             ident = item.get("id") if isinstance(item, dict) else None
@@ -247,7 +291,7 @@ class _Located:
         return section
 
     def problem(self, path: Path_, message: str) -> FileProblem:
-        entry_depth = 1 if path and path[0] == "programme" else 2
+        entry_depth = 1 if path and path[0] in _SINGLE_SECTIONS else 2
         field = ".".join(str(p) for p in path[entry_depth:] if not isinstance(p, int))
         return FileProblem(self.file, self.line(path), self.entry(path), field, message)
 
@@ -442,6 +486,17 @@ def _cross_check(spec: ProgrammeFile, where: _Located) -> list[FileProblem]:
             problems.append(
                 where.problem(("colleagues", i, "organisation"), f"unknown organisation {colleague.organisation!r}")
             )
+        for j, goal in enumerate(colleague.interests):
+            if goal not in goals:
+                problems.append(
+                    where.problem(("colleagues", i, "interests", j), f"unknown learning goal {goal!r}")
+                )
+    if spec.pairing is not None and spec.pairing.until <= spec.pairing.from_:
+        problems.append(
+            where.problem(
+                ("pairing", "until"), f"until {spec.pairing.until} is not after from {spec.pairing.from_}"
+            )
+        )
     participants = {p.id for p in spec.participants}
     for i, panel in enumerate(spec.panels):
         for j, ref in enumerate(panel.presenters):
