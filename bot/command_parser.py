@@ -7,8 +7,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
-from bot.command_words import WORDS, spellings, until_words
+from bot.command_words import (
+    COMMAND_WORDS,
+    PAIRING_OFF,
+    PAIRING_ON,
+    WORDS,
+    local_word,
+    spellings,
+    until_words,
+)
+from bot.i18n import LANGUAGES
 
 __all__ = ["WORDS", "Command", "parse_command"]
 
@@ -41,6 +51,32 @@ def _pause_date(rest: str, language: str | None) -> str | None:
     return None
 
 
+@cache
+def _sub_words(language: str | None) -> dict[str, str]:
+    """What may follow `pairing`, in English and `language` (every language's when not known)."""
+    found = {"on": "on", "off": "off", "pause": "pause"}
+    for code in LANGUAGES if language is None else (language,):
+        for sub, message in (("on", PAIRING_ON), ("off", PAIRING_OFF), ("pause", COMMAND_WORDS["pause"])):
+            found.setdefault(local_word(code, message).casefold(), sub)
+    return found
+
+
+def _pairing(rest: str, explicit: bool, language: str | None) -> Command | None:
+    """`pairing` (where one stands), `pairing on`, `pairing off`, `pairing pause until DATE`."""
+    if not rest:
+        return Command("pairing")
+    words = rest.split(maxsplit=1)
+    sub = _sub_words(language).get(words[0].casefold())
+    if sub in ("on", "off") and len(words) == 1:
+        return Command("pairing", (sub,))
+    if sub == "pause":
+        raw = _pause_date(words[1], language) if len(words) > 1 else None
+        if raw is not None:
+            return Command("pairing", ("pause", raw), rest=rest)
+        return Command("pairing", ("pause", None), rest=rest)
+    return Command("pairing", rest=rest) if explicit else None
+
+
 def parse_command(text: str, explicit: bool = False, language: str | None = None) -> Command | None:
     """The command `text` is, in English or in `language` (every language's words when it is
     not known), or None for an answer."""
@@ -65,6 +101,8 @@ def parse_command(text: str, explicit: bool = False, language: str | None = None
         if raw is None:
             return Command(word, rest=rest) if explicit else None
         return Command(word, (raw,), rest=rest)
+    if word == "pairing":
+        return _pairing(rest, explicit, language)
     if word in ("support", "share"):
         if rest and not explicit:
             return None

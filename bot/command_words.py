@@ -26,9 +26,13 @@ COMMAND_WORDS: dict[str, str] = {
     "handled": N_("handled"),
     "share": N_("share"),
     "export": N_("export"),
+    "pairing": N_("pairing"),
 }
 WORDS = tuple(COMMAND_WORDS)
 UNTIL = N_("until")
+# What follows `pairing`: `pairing on`, `pairing off` (and `pairing pause until DATE`).
+PAIRING_ON = N_("on")
+PAIRING_OFF = N_("off")
 YES = N_("yes")
 # What a coordinator writes; a participant's help does not list them, and the other way round.
 COORDINATOR_WORDS = ("help", "handled", "export")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot.answers import keep_shared_aha
 from bot.command_parser import Command, parse_command
@@ -19,7 +19,9 @@ from bot.conversation import advance, continue_now, next_group, repeat_current
 from bot.dates import day_and_month, parse_day
 from bot.flows import CONSENT_CHOICES
 from bot.i18n import N_, format_day
+from bot.introductions import pairing_words
 from bot.messages import Op, Outgoing
+from bot.pairing_commands import pairing_command
 from bot.plan import calendar_for
 from bot.prompts import render
 from bot.status import agenda_lines
@@ -52,6 +54,7 @@ HELP_LINES = {
     "consent": N_("change what the panel may hear"),
     "export": N_("your data, sent to you here"),
     "handled": N_("mark support request 12 as dealt with"),
+    "pairing": N_("take part in pairing with colleagues, or not, or take a break"),
 }
 # Shown after the word: what it takes.
 HELP_ARGUMENTS = {"handled": "12"}
@@ -70,6 +73,8 @@ def command_list(turn: Turn) -> str:
             )
             lines.append(f"{example}: {description}")
             continue
+        if word == "pairing":
+            spelled = " | ".join(pairing_words(turn.language, date(2027, 3, 1)).values())
         argument = f" {HELP_ARGUMENTS[word]}" if word in HELP_ARGUMENTS else ""
         lines.append(f"{spelled}{argument}: {turn.t(HELP_LINES[word])}")
     if any(local_word(turn.language, COMMAND_WORDS[w]) != w for w in words):
@@ -290,4 +295,5 @@ _HANDLERS: dict[str, Callable[[Turn, Command], Awaitable[None]]] = {
     "handled": handled_command,
     "share": _share,
     "export": _export,
+    "pairing": pairing_command,
 }

@@ -9,12 +9,12 @@ import logging
 import os
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from bot.messages import Delivery, Outgoing
+from bot.messages import Delivery, Op, Outgoing
 from bot.plan import calendar_for
 from bot.ports import DeliveryError, Sender, Unsupported
 from storage.db import Store
@@ -245,6 +245,15 @@ class Deliverer:
                 return []
             await asyncio.sleep(0.05)
 
+    async def _introduction(self, delivery: Delivery, payload: Outgoing) -> tuple[Delivery, Outgoing]:
+        """An introduction carries where the others are reached; a sender that cannot introduce
+        people to each other gets it as a message (its text names them)."""
+        if Op.INTRODUCE not in self.senders[delivery.platform].supports:
+            return delivery, replace(payload, op=Op.MESSAGE)
+        routes = await self._routes({c.person_id for c in payload.companions})
+        companions = tuple((c.person_id, routes.get(c.person_id)) for c in payload.companions)
+        return replace(delivery, companions=companions), payload
+
     async def _send_one(
         self,
         row: OutboxMessage,
@@ -260,6 +269,8 @@ class Deliverer:
             delivery = routes.get(row.person_id) if row.person_id else None
         message_id: str | None = None
         error: DeliveryError | None = None
+        if delivery is not None and payload.op is Op.INTRODUCE:
+            delivery, payload = await self._introduction(delivery, payload)
         if delivery is None:
             error = DeliveryError("no platform configured reaches this person", permanent=True)
         elif payload.op not in self.senders[delivery.platform].supports:

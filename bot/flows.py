@@ -239,5 +239,35 @@ FINAL = FlowSpec(
     ),
 )
 
-FLOWS: dict[str, FlowSpec] = {f.id: f for f in (WELCOME, MIDPOINT, PANEL_PREP, FINAL)}
+MET_CHOICES = (("yes", N_("Yes, we met")), ("not-yet", N_("Not yet")), ("no", N_("No")))
+# Some working days after a pairing's introduction; {pair} names the others.
+PAIRING_CHECK = FlowSpec(
+    id="pairing-check",
+    title=N_("Pairing check-in"),
+    intro=N_("Some days ago you were paired with {pair}. Two or three short questions about it."),
+    outro=N_(
+        "Thank you! Your coordinators see whether you met and what you noticed; the panel only what you allowed."
+    ),
+    questions=(
+        QuestionSpec("met", "single", N_("Did you and {pair} meet?"), "met", choices=MET_CHOICES),
+        QuestionSpec(
+            "noticed",
+            "text",
+            N_("What did you notice about how {pair} works?"),
+            "met",
+            ask_if=AskIf("met", "yes"),
+        ),
+        QuestionSpec(
+            "share",
+            "text",
+            N_("Anything from it you would like to share with the panel? (write skip if not)"),
+            "met",
+            ask_if=AskIf("met", "yes"),
+            records="pairing",
+        ),
+        _consent("share", "met"),
+    ),
+)
+
+FLOWS: dict[str, FlowSpec] = {f.id: f for f in (WELCOME, MIDPOINT, PANEL_PREP, FINAL, PAIRING_CHECK)}
 SCALE_CHOICES = tuple((str(n), str(n)) for n in range(1, 6))

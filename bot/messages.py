@@ -38,6 +38,18 @@ class Op(StrEnum):
     PUBLISH_HOME = "publish-home"
     # The person's own data, read from storage when it is sent, with `text` as its introduction.
     DELIVER_EXPORT = "deliver-export"
+    # An introduction to the people the person is paired with (`companions`): where the
+    # platform can, one chat with all of them saying `group_text`; else `text` in their own chat.
+    # A sender without it gets it as a MESSAGE.
+    INTRODUCE = "introduce"
+
+
+@dataclass(frozen=True)
+class Companion:
+    """Someone an introduction introduces the person to."""
+
+    person_id: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -71,12 +83,16 @@ class Outgoing:
     markdown: str | None = None
     # SHOW_ANSWER: the platform's id of the message to update (None: the latest that asked it).
     shown_in: str | None = None
+    # INTRODUCE: the others, and the text for a chat with all of them (in each one's language).
+    companions: tuple[Companion, ...] = ()
+    group_text: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["choices"] = [asdict(c) for c in self.choices]
         data["actions"] = [asdict(a) for a in self.actions]
         data["goals"] = list(self.goals)
+        data["companions"] = [asdict(c) for c in self.companions]
         data["progress"] = list(self.progress) if self.progress else None
         data["op"] = self.op.value
         return data
@@ -87,6 +103,7 @@ class Outgoing:
         data["choices"] = tuple(Choice(**c) for c in data.get("choices") or ())
         data["actions"] = tuple(Action(**a) for a in data.get("actions") or ())
         data["goals"] = tuple(data.get("goals") or ())
+        data["companions"] = tuple(Companion(**c) for c in data.get("companions") or ())
         data["progress"] = tuple(data["progress"]) if data.get("progress") else None
         data["op"] = Op(data.get("op") or Op.MESSAGE)
         _from_extra(data, data.pop("extra", None) or {})
@@ -155,3 +172,5 @@ class Delivery:
     platform: str
     address: str
     reference: dict[str, Any] | None = None
+    # INTRODUCE: where each companion is reached (person id, delivery; None: nowhere now).
+    companions: tuple[tuple[str, Delivery | None], ...] = ()

@@ -35,6 +35,8 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
         "midpoint": format_day(language, midpoint) if midpoint else "",
         "final": format_day(language, final) if final else "",
         "coordinators": ", ".join(c.name for c in await coordinators_of(turn.session, p)),
+        # A pairing check-in: the names of the others in the pair.
+        "pair": (conv.context or {}).get("pair", ""),
     }
     panel_id = (conv.context or {}).get("panel_id")
     panel = await turn.session.get(Panel, panel_id) if panel_id else None

@@ -22,6 +22,7 @@ from bot.prompts import remind
 from bot.reports.digest import digest_message
 from bot.reports.panel_pack import panel_pack_messages
 from bot.turn import Turn
+from scheduler.pairing import PairingReport, PairingSweep
 from storage import inbox
 from storage.models import (
     Conversation,
@@ -61,6 +62,7 @@ class SweepReport:
     digests: int = 0
     panel_packs: int = 0
     drained: DrainResult = field(default_factory=DrainResult)
+    pairing: PairingReport = field(default_factory=PairingReport)
 
 
 def in_prompt_window(cal: WorkCalendar, now: datetime) -> bool:
@@ -174,6 +176,8 @@ class Sweeps:
         await between()
         report.started = await self.start_due(now, snap)
         report.started += await self.continue_agendas(now, snap)
+        await between()
+        report.pairing = await PairingSweep(self.engine, in_prompt_window, _paused).run(now, snap.keys)
         await between()
         report.groups_opened = await self.open_due_groups(now, snap)
         await between()

@@ -118,6 +118,7 @@ METHODS = {
     Op.PUBLISH_HOME: "views.publish",
     Op.SHOW_ANSWER: "chat.update",
     Op.DELIVER_EXPORT: "files.upload",
+    Op.INTRODUCE: "chat.postMessage",
 }
 
 
@@ -172,6 +173,8 @@ class SlackSender:
                 return await self._show_answer(message)
             if op is Op.DELIVER_EXPORT:
                 return await self._export(delivery, message)
+            if op is Op.INTRODUCE:
+                return await self._introduce(delivery, message)
             return await self._post(delivery, message)
         except SlackApiError as exc:
             error = delivery_error(exc)
@@ -220,6 +223,33 @@ class SlackSender:
                 raise
             channel = await self._channel(delivery, fresh=True)
             response = await self.client.chat_postMessage(channel=channel, **args)
+        return message_id(_text(response["channel"]), _text(response["ts"]))
+
+    async def _introduce(self, delivery: Delivery, message: Outgoing) -> str:
+        """People paired with each other, all on Slack: one group DM with them and the bot,
+        opened and posted to by the first of them (by user id), so the others' introductions,
+        sent side by side, post nothing again. Someone paired with a person not on Slack gets the
+        introduction in their own DM."""
+        others = [d for _, d in delivery.companions]
+        on_slack = [d.address for d in others if d is not None and d.platform == PLATFORM and is_user(d.address)]
+        if not others or len(on_slack) != len(others) or not is_user(delivery.address):
+            return await self._post(delivery, message)
+        users = sorted({delivery.address, *on_slack})
+        if delivery.address != users[0]:
+            return f"group:{','.join(users)}"
+        opened = await self.client.conversations_open(users=",".join(users))
+        channel = _text(opened["channel"]["id"])
+        group = Outgoing(
+            person_id=message.person_id, text=message.group_text or message.text, language=message.language
+        )
+        await self.pacer.wait(channel)
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            text=fallback(group),
+            blocks=message_blocks(group, self.gettext(message.language)),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
         return message_id(_text(response["channel"]), _text(response["ts"]))
 
     # -- operations other than a new message -------------------------------------------------

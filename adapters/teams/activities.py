@@ -7,10 +7,12 @@ import html
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from adapters.teams import cards
+from bot.i18n import N_
 from bot.messages import Outgoing
 
 Gettext = Callable[..., str]
@@ -42,6 +44,26 @@ def message(message: Outgoing, gettext: Gettext) -> Activity:
         text=html.escape(message.text).replace("\n", "<br>"),
         text_format="xml",
     )
+
+
+CHAT_WITH = N_("Chat with {name}")
+
+
+def chat_link(user: str) -> str:
+    """A Teams deep link that opens a 1:1 chat with that user (an Entra object id or a UPN):
+    Teams lets a bot start no group chat, so each member of a pair gets one to the other."""
+    return "https://teams.microsoft.com/l/chat/0/0?users=" + quote(user, safe="@")
+
+
+def introduction(message: Outgoing, gettext: Gettext, teams_users: list[tuple[str, str]]) -> Activity:
+    """An introduction to a pair in the person's 1:1 chat: its text, and a link to chat with each
+    of the others who is on Teams (name, Teams user id)."""
+    links = [
+        f'<a href="{html.escape(chat_link(user))}">{html.escape(gettext(CHAT_WITH, name=name))}</a>'
+        for name, user in teams_users
+    ]
+    text = "<br>".join([html.escape(message.text).replace("\n", "<br>"), *links])
+    return Activity(type=ActivityTypes.message, text=text, text_format="xml")
 
 
 def answered(message_id: str, question: Outgoing, answer: str, gettext: Gettext) -> Activity:

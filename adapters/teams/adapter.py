@@ -107,7 +107,7 @@ def _status(exc: HttpOperationError) -> tuple[int, float | None]:
 class TeamsAdapter:
     platform = PLATFORM
     # A home view is Slack's App Home; Teams has none, so the outbox sets PUBLISH_HOME aside.
-    supports = frozenset({Op.MESSAGE, Op.SHOW_ANSWER, Op.DELIVER_EXPORT})
+    supports = frozenset({Op.MESSAGE, Op.SHOW_ANSWER, Op.DELIVER_EXPORT, Op.INTRODUCE})
 
     def __init__(
         self,
@@ -313,6 +313,8 @@ class TeamsAdapter:
             if message.op is Op.DELIVER_EXPORT:
                 parts = await self._export(message)
                 return await self._deliver(delivery, message.person_id, parts) if parts else ""
+            if message.op is Op.INTRODUCE:
+                return await self._deliver(delivery, message.person_id, [self._introduction(delivery, message)])
             return await self._deliver(delivery, message.person_id, [self.render(message)])
         except HttpOperationError as exc:
             status, retry_after = _status(exc)
@@ -333,6 +335,17 @@ class TeamsAdapter:
             if error.reason == NO_ID:
                 logger.warning("teams %s to %s: %s", message.op.value, delivery.address, NO_ID)
             raise
+
+    def _introduction(self, delivery: Delivery, message: Outgoing) -> Activity:
+        """Teams lets a bot start no group chat: each member gets the introduction 1:1, with a
+        link to chat with each of the others who is on Teams."""
+        names = {c.person_id: c.name for c in message.companions}
+        on_teams = [
+            (names.get(person_id, ""), d.address)
+            for person_id, d in delivery.companions
+            if d is not None and d.platform == PLATFORM
+        ]
+        return activities.introduction(message, self._gettext(message.language), on_teams)
 
     async def _deliver(self, delivery: Delivery, person_id: str, sending: list[Activity]) -> str:
         """New messages in the person's chat (or a channel); returns the first one's id."""

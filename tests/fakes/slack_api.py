@@ -124,6 +124,10 @@ class FakeSlack:
     def dm_of(user: str) -> str:
         return "D" + user[1:]
 
+    @staticmethod
+    def mpim_of(users: list[str]) -> str:
+        return "G" + "-".join(sorted(u[1:] for u in users))
+
     # -- the Web API ----------------------------------------------------------------------
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -170,8 +174,13 @@ class FakeSlack:
         }
 
     def _conversations_open(self, body: dict[str, Any]) -> dict[str, Any]:
-        user = str(body.get("users", "")).split(",")[0]
-        return {"ok": True, "no_op": False, "already_open": False, "channel": {"id": self.dm_of(user)}}
+        users = [u for u in str(body.get("users", "")).split(",") if u]
+        if len(users) > 1:
+            # A group DM of those users and the bot: the same one for the same users, in any order.
+            if len(users) > 8:
+                return {"ok": False, "error": "too_many_users"}
+            return {"ok": True, "no_op": False, "already_open": False, "channel": {"id": self.mpim_of(users), "is_mpim": True}}
+        return {"ok": True, "no_op": False, "already_open": False, "channel": {"id": self.dm_of(users[0] if users else "")}}
 
     def _next_ts(self) -> str:
         return f"{1806400000 + next(self._ts)}.000100"
