@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from bot.plan import Directory
 from bot.progress import progress
 from bot.reports.common import language_of, local_moment, names, percent, short
 from bot.reports.document import Block, Bullets, Heading, Paragraph, to_html, to_markdown, to_text
+from bot.reports.pairing_report import DigestPairs, digest_blocks, digest_pairs
 from storage.conversations import questions_of_many
 from storage.db import Store
 from storage.models import (
@@ -132,6 +133,8 @@ class PartnershipDigest:
     unreachable: tuple[Unreachable, ...]
     # What participants wrote that answered no question, kept as theirs (kind "note").
     notes: tuple[Quote, ...] = ()
+    # The latest pairing round's pairs with these participants (`bot.reports.pairing_report`).
+    pairs: DigestPairs = field(default_factory=DigestPairs)
 
     @property
     def not_answered(self) -> tuple[str, ...]:
@@ -293,6 +296,7 @@ async def _partnership(
         support=tuple(support),
         unreachable=tuple(unreachable),
         notes=tuple(notes),
+        pairs=await digest_pairs(session, partnership.programme_id, set(ids), now, since),
     )
 
 
@@ -507,6 +511,8 @@ def _blocks(digest: Digest, translator: Translator, language: str) -> list[Block
                     )
                 )
             )
+
+        blocks.extend(digest_blocks(part.pairs, t))
 
         blocks.append(Heading(t(N_("Open support requests")), 3))
         if part.support:

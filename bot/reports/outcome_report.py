@@ -28,6 +28,7 @@ from bot.reports.document import (
     to_text,
 )
 from bot.reports.outcomes import Outcomes
+from bot.reports.pairing_report import outcome_blocks
 
 
 def _blocks(
@@ -107,6 +108,8 @@ def _blocks(
             blocks.append(Bullets(tuple(f"“{text}”" for text in adoption.texts)))
     else:
         blocks.append(Paragraph(t(N_("No answers yet.")), note=True))
+
+    blocks.extend(outcome_blocks(outcomes.pairing, t))
 
     blocks.append(Heading(t(N_("Response rates")), 2))
     blocks.append(

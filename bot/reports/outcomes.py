@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 
 from bot.flows import OUTCOME_LABELS
+from bot.reports.pairing_report import OutcomePairs, outcome_pairs
 from storage.db import Store
 from storage.models import (
     Answer,
@@ -100,6 +101,7 @@ class Outcomes:
     goals: tuple[GoalProgress, ...]
     adoptions: tuple[Adoption, ...]
     response_rates: tuple[ResponseRate, ...]
+    pairing: OutcomePairs = field(default_factory=OutcomePairs)
 
 
 async def build_outcomes(store: Store, programme_id: str | None = None) -> Outcomes:
@@ -164,6 +166,7 @@ async def build_outcomes(store: Store, programme_id: str | None = None) -> Outco
                 await session.exec(select(Organisation).where(Organisation.programme_id == programme.id))
             ).all()
         }
+        pairing = await outcome_pairs(session, programme.id)
 
     reported: dict[str, set[str]] = {}
     progress: dict[str, list[int]] = defaultdict(list)
@@ -232,6 +235,7 @@ async def build_outcomes(store: Store, programme_id: str | None = None) -> Outco
         goals=goal_rows,
         adoptions=tuple(Adoption(org, tuple(texts)) for org, texts in sorted(adopt.items())),
         response_rates=rates,
+        pairing=pairing,
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import N_, Translator
 from bot.messages import Outgoing
@@ -45,6 +46,7 @@ KIND_LABELS = {
     "aha": N_("Aha moment"),
     "takeaway": N_("Takeaway"),
     "discussion": N_("Question for discussion"),
+    "pairing": N_("From pairing"),
 }
 
 
@@ -92,6 +94,8 @@ class PanelPack:
     partnerships: tuple[PartnershipGroup, ...]
     anonymous: tuple[PackItem, ...]  # anonymous items not placed under a partnership
     discussion: tuple[PackItem, ...]
+    # What people paired with the presenters noticed and agreed to share (`bot.pairing`).
+    pairing: tuple[PackItem, ...] = ()
 
     def items(self) -> list[PackItem]:
         """Every item in the pack, wherever it is placed."""
@@ -99,7 +103,7 @@ class PanelPack:
         return (
             grouped
             + [i for p in self.partnerships for i in p.anonymous]
-            + [*self.anonymous, *self.discussion]
+            + [*self.anonymous, *self.discussion, *self.pairing]
         )
 
 
@@ -149,10 +153,12 @@ async def build_panel_pack(store: Store, panel_id: str) -> PanelPack:
                     col(AhaMoment.person_id).in_(list(by_id)),
                     or_(AhaMoment.panel_id == panel_id, AhaMoment.panel_id == None),  # noqa: E711
                     col(AhaMoment.consent).in_(SHARED),
+                    AhaMoment.kind != "pairing",
                 )
                 .order_by(col(AhaMoment.created_at), col(AhaMoment.id))
             )
         ).all()
+        pairing = await _pairing_items(session, panel_id)
 
     per_partnership: dict[str | None, int] = {}
     for p in presenters:
@@ -218,7 +224,33 @@ async def build_panel_pack(store: Store, panel_id: str) -> PanelPack:
         partnerships=tuple(groups),
         anonymous=alphabetical(loose_anonymous),
         discussion=(*discussion_named, *alphabetical([i for i in discussion if i.name is None])),
+        pairing=pairing,
     )
+
+
+async def _pairing_items(session: AsyncSession, panel_id: str) -> tuple[PackItem, ...]:
+    """Shared check-in answers of pairs with a presenter (kept for this panel), colleagues'
+    too. Anonymous ones only when at least MIN_GROUP people shared some, as a pair is small."""
+    rows = (
+        await session.exec(
+            select(AhaMoment, Person)
+            .join(Person, col(Person.id) == AhaMoment.person_id)
+            .where(
+                AhaMoment.panel_id == panel_id,
+                AhaMoment.kind == "pairing",
+                col(AhaMoment.consent).in_(SHARED),
+                Person.forgotten == False,  # noqa: E712
+            )
+            .order_by(col(AhaMoment.created_at), col(AhaMoment.id))
+        )
+    ).all()
+    anonymous_allowed = len({person.id for _m, person in rows}) >= MIN_GROUP
+    named = [PackItem(m.id, m.kind, m.text, person.name) for m, person in rows if m.consent == "named"]  # type: ignore[arg-type]
+    hidden = [PackItem(m.id, m.kind, m.text, None) for m, _p in rows if m.consent == "anonymous"]  # type: ignore[arg-type]
+    if hidden and not anonymous_allowed:
+        logger.info("panel pack %s: %d anonymous pairing items left out (too few people)", panel_id, len(hidden))
+        hidden = []
+    return (*named, *sorted(hidden, key=lambda i: (i.text.casefold(), i.id)))
 
 
 def _blocks(pack: PanelPack, translator: Translator, language: str) -> list[Block]:
@@ -268,6 +300,9 @@ def _blocks(pack: PanelPack, translator: Translator, language: str) -> list[Bloc
     if pack.anonymous:
         blocks.append(Heading(t(N_("Shared anonymously")), 3))
         blocks.append(Bullets(tuple(line(i) for i in pack.anonymous)))
+    if pack.pairing:
+        blocks.append(Heading(t(N_("From pairing with colleagues")), 2))
+        blocks.append(Bullets(tuple(line(i) for i in pack.pairing)))
     blocks.append(Heading(t(N_("Questions for discussion")), 2))
     if pack.discussion:
         blocks.append(
