@@ -25,6 +25,7 @@ from reflectbot.cli_common import (
     run,
 )
 from reflectbot.output_commands import register as _register_output_commands
+from reflectbot.pairs_command import register as _register_pairs_command
 
 app = App(
     help="reflectbot: reflection conversations for work-exchange programmes, in Slack, Teams or the terminal.",
@@ -279,6 +280,7 @@ def demo(
 
 
 _register_output_commands(app)
+_register_pairs_command(app)
 
 if __name__ == "__main__":
     app()
