@@ -150,7 +150,7 @@ class Engine:
     async def start(self, person_id: str, planned: Planned, now: datetime) -> Conversation | None:
         async with self.store.session() as session:
             person = await person_for_update(session, person_id)
-            if person is None or person.forgotten:
+            if person is None or not person.in_programme:
                 return None
             turn = await Turn.begin(session, person, now, self.translator)
             return await conversation.start(turn, planned)
@@ -159,7 +159,7 @@ class Engine:
         """Continue the open conversation now, or start the person's next planned one early."""
         async with self.store.session() as session:
             person = await person_for_update(session, person_id)
-            if person is None or person.forgotten:
+            if person is None or not person.in_programme:
                 return None
             turn = await Turn.begin(session, person, now, self.translator)
             return await conversation.continue_now(turn)
@@ -168,7 +168,7 @@ class Engine:
         """Open the next conversation on the person's agenda if none is open; True if one was."""
         async with self.store.session() as session:
             person = await person_for_update(session, person_id)
-            if person is None or person.forgotten:
+            if person is None or not person.in_programme:
                 return False
             turn = await Turn.begin(session, person, now, self.translator)
             return await conversation.begin_next(turn) is not None

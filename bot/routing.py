@@ -23,9 +23,17 @@ from storage.pending_actions import Correction, MaybeAnswer, PendingAction, Shar
 logger = logging.getLogger(__name__)
 
 
+# What someone who left the programme can still do: see and take what they wrote, and change
+# what the panel may hear of it.
+STILL_OPEN_TO_LEAVERS = ("help", "status", "export", "consent")
+
+
 async def take(turn: Turn, incoming: Incoming) -> None:
     if incoming.action is not None:
         await run_action(turn, incoming.action)
+        return
+    if turn.person.left_at is not None:
+        await take_from_leaver(turn, incoming)
         return
     if incoming.question_id is not None:
         await take_tagged(turn, incoming)
@@ -116,6 +124,30 @@ async def nothing_to_answer(turn: Turn, conv: Conversation | None, text: str, pl
                 "There is nothing to answer right now. Write now to start your next reflection early, or help to see what you can do."
             )
         )
+
+
+async def take_from_leaver(turn: Turn, incoming: Incoming) -> None:
+    """Someone no longer in the programme file is asked nothing more; what they write is still
+    kept (as a note), and they can still export it."""
+    text = (incoming.text or "").strip()
+    command = parse_command(text, explicit=incoming.is_command, language=turn.language)
+    if command is not None and command.word in STILL_OPEN_TO_LEAVERS:
+        await run_command(turn, command)
+        return
+    if text and command is None and not text.startswith("/") and incoming.question_id is None:
+        note = await keep_note(turn.session, turn.person.id, text, turn.now, incoming.platform)
+        logger.info("note %s kept for %s, who left the programme", note.id, turn.person.id)
+        await turn.say(
+            N_(
+                "You are no longer in this programme's list, so I ask you nothing more. I kept your message as a note; write export to get everything you wrote."
+            )
+        )
+        return
+    await turn.say(
+        N_(
+            "You are no longer in this programme's list, so I ask you nothing more. Write export to get everything you wrote; your coordinator can add you again."
+        )
+    )
 
 
 async def take_tagged(turn: Turn, incoming: Incoming) -> None:

@@ -95,7 +95,7 @@ class Snapshot:
 
     @classmethod
     async def load(cls, session: AsyncSession, now: datetime) -> Snapshot:
-        people = (await session.exec(select(Person).where(Person.forgotten == False))).all()  # noqa: E712
+        people = (await session.exec(select(Person).where(Person.forgotten == False, col(Person.left_at).is_(None)))).all()  # noqa: E712
         open_or_pending = (
             await session.exec(select(Conversation).where(col(Conversation.status).in_(LIVE)))
         ).all()

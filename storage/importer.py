@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from storage.models import (
     PersonGoal,
     Programme,
 )
+from storage.outbox import set_aside_unsent
 from storage.programme_file import ProgrammeFile, load_programme_file
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ class ImportSummary:
     people: int
     panels: int
     forgotten_kept: int
+    # Names of people no longer in the file (asked nothing more) and of people listed again.
+    left: tuple[str, ...] = ()
+    came_back: tuple[str, ...] = ()
     # (what, how) → count, e.g. ("person", "updated") → 1: what this import changed.
     changes: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -260,14 +264,19 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
             )
         )
 
+    came_back: list[str] = []
     for role, values, identities in people:
         existing = await session.get(Person, values["id"])
         if existing is not None and existing.forgotten:
             forgotten_kept += 1
             continue
+        if existing is not None and existing.left_at is not None:
+            existing.left_at = None
+            came_back.append(values["name"])
         await _upsert(session, Person, values["id"], programme_id=programme_id, role=role, **values)
         await session.flush()
         await _sync_identities(session, values["id"], identities)
+    left = await _mark_left(session, programme_id, {values["id"] for _, values, _ in people})
 
     for c in spec.coordinators:
         if not await _is_forgotten(session, c.id):
@@ -317,7 +326,31 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         people=len(people),
         panels=len(spec.panels),
         forgotten_kept=forgotten_kept,
+        left=tuple(left),
+        came_back=tuple(came_back),
     )
+
+
+async def _mark_left(session: AsyncSession, programme_id: str, listed: set[str]) -> list[str]:
+    """Everyone of the programme the file no longer lists has left: nothing more is sent to
+    them (what was waiting to go is set aside), and what they wrote stays until `forget`."""
+    query = select(Person).where(
+        Person.programme_id == programme_id,
+        Person.forgotten == False,  # noqa: E712
+        Person.left_at == None,  # noqa: E711
+    )
+    left = []
+    now = datetime.now(UTC)
+    for person in (await session.exec(query)).all():
+        if person.id in listed:
+            continue
+        person.left_at = now
+        session.add(person)
+        await set_aside_unsent(session, person.id)
+        left.append(person.name)
+        logger.info("person %s left the programme", person.id)
+    await session.flush()
+    return sorted(left)
 
 
 def _identities(person: Any) -> dict[str, str]:
