@@ -20,6 +20,7 @@ HOME_NOTHING_PLANNED = N_("Nothing more is planned for you.")
 HOME_ANSWERS = N_("Your answers so far")
 HOME_NO_ANSWERS = N_("You have not answered any questions yet.")
 HOME_MORE_ANSWERS = N_("… and {count} earlier answers: /reflect export gives you all of them.")
+HOME_NOTES = N_("Your notes (what you wrote between questions)")
 HOME_HELP = N_("Write /reflect help to see what you can do.")
 ANSWERED_IN_DM = N_("I have answered in our direct messages.")
 # Shared with bot/commands.py (`status`), so already in every catalogue.
