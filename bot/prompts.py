@@ -16,7 +16,7 @@ from storage.models import Conversation, Question, QuestionStatus
 
 REMINDER = N_("A gentle reminder, when you have a moment:\n{question}")
 HINTS = {
-    "text": N_("Write your answer · skip: leave this one out · help: more"),
+    "text": N_("Write your answer · {cmd_skip}: leave this one out · {cmd_help}: more"),
     "single": N_("Reply with the number of your choice."),
     "multi": N_("Reply with one or more numbers, for example 1,3."),
     "scale": N_("Reply with a number from 1 to 5."),

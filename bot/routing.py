@@ -106,22 +106,22 @@ async def nothing_to_answer(turn: Turn, conv: Conversation | None, text: str, pl
     if conv is not None and conv.next_group_at is not None:
         await turn.say(
             N_(
-                "Kept as a note in your reflections (your coordinators see it in their digest; export shows it). Your next questions come on {when}; write now to get them at once."
+                "Kept as a note in your reflections (your coordinators see it in their digest; {cmd_export} shows it). Your next questions come on {when}; write {cmd_now} to get them at once."
             )
             if text
-            else N_("Thank you! Your next questions come on {when}. Write now to continue at once."),
+            else N_("Thank you! Your next questions come on {when}. Write {cmd_now} to continue at once."),
             when=await turn.local_moment(conv.next_group_at),
         )
     elif text:
         await turn.say(
             N_(
-                "Kept as a note in your reflections (your coordinators see it in their digest; export shows it). Write now to start your next reflection early, or help to see what you can do."
+                "Kept as a note in your reflections (your coordinators see it in their digest; {cmd_export} shows it). Write {cmd_now} to start your next reflection early, or {cmd_help} to see what you can do."
             )
         )
     else:
         await turn.say(
             N_(
-                "There is nothing to answer right now. Write now to start your next reflection early, or help to see what you can do."
+                "There is nothing to answer right now. Write {cmd_now} to start your next reflection early, or {cmd_help} to see what you can do."
             )
         )
 
@@ -139,13 +139,13 @@ async def take_from_leaver(turn: Turn, incoming: Incoming) -> None:
         logger.info("note %s kept for %s, who left the programme", note.id, turn.person.id)
         await turn.say(
             N_(
-                "You are no longer in this programme's list, so I ask you nothing more. I kept your message as a note; write export to get everything you wrote."
+                "You are no longer in this programme's list, so I ask you nothing more. I kept your message as a note; write {cmd_export} to get everything you wrote."
             )
         )
         return
     await turn.say(
         N_(
-            "You are no longer in this programme's list, so I ask you nothing more. Write export to get everything you wrote; your coordinator can add you again."
+            "You are no longer in this programme's list, so I ask you nothing more. Write {cmd_export} to get everything you wrote; your coordinator can add you again."
         )
     )
 
@@ -155,7 +155,7 @@ async def take_tagged(turn: Turn, incoming: Incoming) -> None:
     question = await turn.session.get(Question, incoming.question_id)
     if question is None or question.person_id != turn.person.id:
         await turn.say(
-            N_("I could not match that to one of your questions. Write status to see where we are.")
+            N_("I could not match that to one of your questions. Write {cmd_status} to see where we are.")
         )
         return
     if question.status in (QuestionStatus.PENDING, QuestionStatus.NOT_APPLICABLE):

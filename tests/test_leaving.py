@@ -75,7 +75,7 @@ async def test_a_participant_removed_from_the_file_gets_nothing_and_is_named_as_
         # In her language (Bengali): nothing more will be asked, and her message was kept.
         kept = Translator().gettext(
             "bn",
-            "You are no longer in this programme's list, so I ask you nothing more. I kept your message as a note; write export to get everything you wrote.",
+            "You are no longer in this programme's list, so I ask you nothing more. I kept your message as a note; write {cmd_export} to get everything you wrote.",
         )
         assert [m.text for m in told] == [kept] and kept.startswith("আপনি")
         exported = await export_person(store, GONE)
