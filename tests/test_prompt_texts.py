@@ -71,3 +71,25 @@ async def test_texts_name_commands_in_the_persons_language_and_those_words_work(
     await t.send("rina", skip)
     after = t.unread("rina")
     assert after[-1].kind == "question" and after[-1].question_id != first.question_id
+
+
+async def test_the_support_follow_up_says_which_answer_it_follows(transcript: Transcript) -> None:
+    t = transcript
+    async with t.engine.store.session() as session:
+        person = await session.get(Person, "tanvir")
+        assert person is not None
+        t.now = next(p for p in await plan_for(session, person) if p.flow == "midpoint").due_at
+    await t.start("tanvir", "midpoint")
+    await t.send("tanvir", "all-now")
+    for _ in range(12):
+        last = t.unread("tanvir")[-1]
+        if "Do you need support" in last.text:
+            break
+        await t.send("tanvir", "2" if last.choices else "Mothers' groups meet under the tree.")
+    else:
+        raise AssertionError("the support question never came")
+    await t.send("tanvir", "2")
+    follow_up = t.unread("tanvir")[-1]
+    assert follow_up.kind == "question"
+    assert follow_up.text.startswith("You chose: “Yes, contact me”")
+    assert "What would you like your coordinator to know?" in follow_up.text
