@@ -7,7 +7,6 @@ here, where the platforms have always found it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -216,7 +215,7 @@ async def _export(turn: Turn, _c: Command) -> None:
         always=True,
         op=Op.DELIVER_EXPORT,
     )
-    await turn.send(export, f"export:{turn.person.id}:{uuid.uuid4()}")
+    await turn.send(export, turn.key("export"))
 
 
 async def _answered(turn: Turn) -> list[tuple[Question, Answer]]:
@@ -249,7 +248,7 @@ async def _correct(turn: Turn, command: Command) -> None:
     turn.person.pending_action = Correction(question.id)
     turn.session.add(turn.person)
     out = await render(turn, question, conv)
-    await turn.send(replace(out, always=True), f"correct:{question.id}:{uuid.uuid4()}", conv, question)
+    await turn.send(replace(out, always=True), turn.key(f"correct:{question.id}"), conv, question)
 
 
 async def _consent(turn: Turn, command: Command) -> None:

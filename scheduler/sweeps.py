@@ -212,7 +212,9 @@ class Sweeps:
                     continue
                 fresh.paused, fresh.paused_until = False, None
                 session.add(fresh)
-                await repeat_current(await Turn.begin(session, fresh, now, self.engine.translator))
+                await repeat_current(
+                    await Turn.begin(session, fresh, now, self.engine.translator, f"resume@{now.isoformat()}")
+                )
                 resumed += 1
         return resumed
 
@@ -242,7 +244,11 @@ class Sweeps:
                     cal = snap.directory.calendar(person)
                     # What comes next waits for the person's prompt time (`continue_agendas`).
                     if not _paused(person, cal, now) and in_prompt_window(cal, now):
-                        await begin_next(await Turn.begin(session, person, now, self.engine.translator))
+                        await begin_next(
+                            await Turn.begin(
+                                session, person, now, self.engine.translator, f"expired:{conv.id}"
+                            )
+                        )
         return expired
 
     async def continue_agendas(self, now: datetime, snap: Snapshot) -> int:
@@ -338,7 +344,12 @@ class Sweeps:
                 if not claimed.rowcount:
                     continue
                 await remind(
-                    await Turn.begin(session, person, now, self.engine.translator), question, conv, number
+                    await Turn.begin(
+                        session, person, now, self.engine.translator, f"remind:{question.id}:{number}"
+                    ),
+                    question,
+                    conv,
+                    number,
                 )
             sent += 1
             reminded_today.add(person.id)
