@@ -138,7 +138,7 @@ async def keep_shared_aha(turn: Turn, text: str) -> None:
     await turn.session.flush()
     await turn.say(
         N_(
-            "Kept. The panel will not hear it unless you allow it: write consent {number} named or consent {number} anonymous."
+            "Kept. The panel will not hear it unless you allow it: write {cmd_consent} {number} named or {cmd_consent} {number} anonymous."
         ),
         number=await count_moments(turn.session, turn.person.id),
     )

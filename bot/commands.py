@@ -7,7 +7,6 @@ here, where the platforms have always found it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date, timedelta
@@ -100,7 +99,7 @@ async def _status(turn: Turn, _c: Command) -> None:
         lines.append(
             turn.t(N_("You are paused until {date}."), date=format_day(turn.language, until))
             if until
-            else turn.t(N_("You are paused. Write resume to continue."))
+            else turn.t(N_("You are paused. Write {cmd_resume} to continue."))
         )
     lines.extend(await agenda_lines(turn))
     await turn.say("\n".join(lines).replace("{", "{{").replace("}", "}}"))
@@ -146,11 +145,11 @@ async def _pause(turn: Turn, command: Command) -> None:
     turn.session.add(turn.person)
     if until:
         await turn.say(
-            N_("Paused until {date}. Write resume to continue earlier."),
+            N_("Paused until {date}. Write {cmd_resume} to continue earlier."),
             date=format_day(turn.language, until),
         )
     else:
-        await turn.say(N_("Paused. Write resume when you want to continue."))
+        await turn.say(N_("Paused. Write {cmd_resume} when you want to continue."))
 
 
 PAUSE_UNREAD = N_(
@@ -221,7 +220,7 @@ async def _export(turn: Turn, _c: Command) -> None:
         always=True,
         op=Op.DELIVER_EXPORT,
     )
-    await turn.send(export, f"export:{turn.person.id}:{uuid.uuid4()}")
+    await turn.send(export, turn.key("export"))
 
 
 async def _answered(turn: Turn) -> list[tuple[Question, Answer]]:
@@ -242,7 +241,7 @@ async def _correct(turn: Turn, command: Command) -> None:
         listing = "\n".join(f"{i}. {q.text} → {a.text}" for i, (q, a) in enumerate(answered, 1))
         await turn.say(
             N_(
-                "Which answer do you want to change? Write correct and its number, e.g. correct 2.\n{answers}"
+                "Which answer do you want to change? Write {cmd_correct} and its number, e.g. {cmd_correct} 2.\n{answers}"
             ),
             answers=listing,
         )
@@ -254,7 +253,7 @@ async def _correct(turn: Turn, command: Command) -> None:
     turn.person.pending_action = Correction(question.id)
     turn.session.add(turn.person)
     out = await render(turn, question, conv)
-    await turn.send(replace(out, always=True), f"correct:{question.id}:{uuid.uuid4()}", conv, question)
+    await turn.send(replace(out, always=True), turn.key(f"correct:{question.id}"), conv, question)
 
 
 async def _consent(turn: Turn, command: Command) -> None:
@@ -275,7 +274,7 @@ async def _consent(turn: Turn, command: Command) -> None:
     )
     await turn.say(
         N_(
-            "What the panel may hear. To change one, write consent, its number and named, anonymous or private, e.g. consent 1 anonymous.\n{moments}"
+            "What the panel may hear. To change one, write {cmd_consent}, its number and named, anonymous or private, e.g. {cmd_consent} 1 anonymous.\n{moments}"
         ),
         moments=listing,
     )

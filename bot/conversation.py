@@ -168,7 +168,7 @@ async def advance(turn: Turn, conv: Conversation) -> None:
         turn.session.add(conv)
         await turn.say(
             N_(
-                "Thank you! That is all for today. Your next questions come on {when}. Write now to continue at once."
+                "Thank you! That is all for today. Your next questions come on {when}. Write {cmd_now} to continue at once."
             ),
             key=f"day-done:{conv.id}:{conv.group}",
             conversation=conv,

@@ -115,7 +115,9 @@ class Engine:
                     return True  # another process took it meanwhile
                 if person is None or person.forgotten:
                     return True
-                turn = await Turn.begin(session, person, received_at, self.translator)
+                turn = await Turn.begin(
+                    session, person, received_at, self.translator, f"in:{incoming.platform}:{event_id}"
+                )
                 await take(turn, incoming)
                 if incoming.show_answer:
                     for question_id in dict.fromkeys(turn.answered):
@@ -150,27 +152,27 @@ class Engine:
     async def start(self, person_id: str, planned: Planned, now: datetime) -> Conversation | None:
         async with self.store.session() as session:
             person = await person_for_update(session, person_id)
-            if person is None or person.forgotten:
+            if person is None or not person.in_programme:
                 return None
-            turn = await Turn.begin(session, person, now, self.translator)
+            turn = await Turn.begin(session, person, now, self.translator, f"start:{planned.key}")
             return await conversation.start(turn, planned)
 
     async def start_next(self, person_id: str, now: datetime) -> Conversation | None:
         """Continue the open conversation now, or start the person's next planned one early."""
         async with self.store.session() as session:
             person = await person_for_update(session, person_id)
-            if person is None or person.forgotten:
+            if person is None or not person.in_programme:
                 return None
-            turn = await Turn.begin(session, person, now, self.translator)
+            turn = await Turn.begin(session, person, now, self.translator, f"now@{now.isoformat()}")
             return await conversation.continue_now(turn)
 
     async def continue_agenda(self, person_id: str, now: datetime) -> bool:
         """Open the next conversation on the person's agenda if none is open; True if one was."""
         async with self.store.session() as session:
             person = await person_for_update(session, person_id)
-            if person is None or person.forgotten:
+            if person is None or not person.in_programme:
                 return False
-            turn = await Turn.begin(session, person, now, self.translator)
+            turn = await Turn.begin(session, person, now, self.translator, f"agenda@{now.isoformat()}")
             return await conversation.begin_next(turn) is not None
 
     async def open_next_group(self, conversation_id: int, now: datetime) -> None:
@@ -184,5 +186,5 @@ class Engine:
             due = conv.next_group_at is not None and conv.next_group_at <= now
             if conv.status != ConversationStatus.OPEN or conv.current_question_id is not None or not due:
                 return
-            turn = await Turn.begin(session, person, now, self.translator)
+            turn = await Turn.begin(session, person, now, self.translator, f"day:{conv.id}:{conv.group}")
             await conversation.next_group(turn, conv)

@@ -91,7 +91,7 @@ WELCOME = FlowSpec(
         "• at the end of your exchange (from {final}), what came of it.\n"
         "Who sees what: your coordinators ({coordinators}) see your answers. The panel sees only "
         "what you agree to share, with your name or anonymously. No one else sees what you write.\n"
-        "Write help at any time to see what you can do."
+        "Write {cmd_help} at any time to see what you can do."
     ),
     outro="",
 )
@@ -101,8 +101,8 @@ MIDPOINT = FlowSpec(
     title=N_("Midpoint reflection"),
     intro=N_(
         "You are halfway through your exchange at {host}. Time to look back and ahead: over the "
-        "next {days} working days I will ask a few questions each day. Write all-now to answer "
-        "them all at once, skip to leave one out, help for more."
+        "next {days} working days I will ask a few questions each day. Write {cmd_all_now} to "
+        "answer them all at once, {cmd_skip} to leave one out, {cmd_help} for more."
     ),
     outro=N_("Thank you! Your midpoint reflection is complete. Your coordinators can now read it."),
     spread_over_days=True,
@@ -169,11 +169,11 @@ PANEL_PREP = FlowSpec(
         ),
         _consent("aha_1", "aha_1"),
         QuestionSpec(
-            "aha_2", "text", N_("Another aha moment? (write skip if there is none)"), "aha_2", records="aha"
+            "aha_2", "text", N_("Another aha moment? (write {cmd_skip} if there is none)"), "aha_2", records="aha"
         ),
         _consent("aha_2", "aha_2"),
         QuestionSpec(
-            "aha_3", "text", N_("A third aha moment? (write skip if there is none)"), "aha_3", records="aha"
+            "aha_3", "text", N_("A third aha moment? (write {cmd_skip} if there is none)"), "aha_3", records="aha"
         ),
         _consent("aha_3", "aha_3"),
         QuestionSpec(
@@ -260,7 +260,7 @@ PAIRING_CHECK = FlowSpec(
         QuestionSpec(
             "share",
             "text",
-            N_("Anything from it you would like to share with the panel? (write skip if not)"),
+            N_("Anything from it you would like to share with the panel? (write {cmd_skip} if not)"),
             "met",
             ask_if=AskIf("met", "yes"),
             records="pairing",

@@ -7,6 +7,7 @@ lacks (or has marked fuzzy) falls back to English one by one.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 LOCALES = Path(__file__).parent / "locales"
 DOMAIN = "reflectbot"
 LANGUAGES = ("en", "nb", "bn", "ne", "hi", "km")
+COMMAND_PLACEHOLDER = re.compile(r"\{(cmd_[a-z_]+)\}")
 
 
 def N_(message: str) -> str:
@@ -52,13 +54,27 @@ class Translator:
         return {}
 
     def gettext(self, language: str, message: str, **values: object) -> str:
-        translated = self._catalog(language).get(message, message) if language != "en" else message
+        translated = self._translated(language, message)
         try:
-            return translated.format(**values)
+            return translated.format(**self._command_words(language, translated), **values)
         except (KeyError, IndexError, ValueError):
             # A catalogue with a broken placeholder must not break the conversation.
             logger.warning("catalogue %s: placeholder mismatch, using English", language)
-            return message.format(**values)
+            return message.format(**self._command_words("en", message), **values)
+
+    def _translated(self, language: str, message: str) -> str:
+        return self._catalog(language).get(message, message) if language != "en" else message
+
+    def _command_words(self, language: str, text: str) -> dict[str, str]:
+        """A text names a command as {cmd_now}, {cmd_all_now}: each reader sees the word as it is
+        written in their language, the one the bot understands from them. A command word's
+        message id is the English word itself (see `bot.command_words`)."""
+        if "{cmd_" not in text:
+            return {}
+        return {
+            name: "-".join(self._translated(language, name[4:].replace("_", "-")).split())
+            for name in COMMAND_PLACEHOLDER.findall(text)
+        }
 
 
 @cache

@@ -53,7 +53,7 @@ class Directory:
 
     def plan(self, person: Person) -> list[Planned]:
         """A participant's conversations in the order they fall due (nothing for other roles)."""
-        if person.role != "participant" or person.forgotten or not person.start or not person.end:
+        if person.role != "participant" or not person.in_programme or not person.start or not person.end:
             return []
         cal = self.calendar(person)
         final_due = cal.first_prompt_on_or_after(final_date(person.end))

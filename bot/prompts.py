@@ -3,7 +3,6 @@ asked (it becomes the question the conversation waits for), or asked again as a 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from typing import cast
 
@@ -16,7 +15,7 @@ from storage.models import Conversation, Question, QuestionStatus
 
 REMINDER = N_("A gentle reminder, when you have a moment:\n{question}")
 HINTS = {
-    "text": N_("Write your answer · skip: leave this one out · help: more"),
+    "text": N_("Write your answer · {cmd_skip}: leave this one out · {cmd_help}: more"),
     "single": N_("Reply with the number of your choice."),
     "multi": N_("Reply with one or more numbers, for example 1,3."),
     "scale": N_("Reply with a number from 1 to 5."),
@@ -55,7 +54,7 @@ async def ask(turn: Turn, question: Question, conv: Conversation, again: bool = 
         question.status, question.asked_at = QuestionStatus.ASKED, turn.now
     conv.current_question_id = question.id
     turn.session.add_all([question, conv])
-    key = f"ask:{question.id}:{uuid.uuid4()}" if again else f"ask:{question.id}"
+    key = turn.key(f"ask:{question.id}") if again else f"ask:{question.id}"
     await turn.send(await render(turn, question, conv), key, conv, question)
 
 

@@ -97,21 +97,30 @@ async def applies(turn: Turn, question: Question, conv: Conversation, questions:
 
 
 QUOTED = N_("You wrote: “{quote}”\n{question}")
+CHOSEN = N_("You chose: “{choice}”\n{question}")
 QUOTE_LENGTH = 200
 
 
 async def quote_what_it_follows(
     turn: Turn, question: Question, conv: Conversation, questions: list[Question]
 ) -> None:
-    """A follow-up of something written (the consent for an aha moment or a takeaway) says what
-    it is about: the words it follows, quoted into the text as it is asked and stored."""
+    """A follow-up says what it is about: the words it follows (the consent for an aha moment or
+    a takeaway) or the option chosen (what to tell the coordinator, after "yes, contact me"),
+    quoted into the text as it is asked and stored."""
     spec = FLOWS[conv.flow].question(question.key)
     key = spec.consent_for or (spec.ask_if.key if spec.ask_if else None)
     source = next((q for q in questions if q.key == key), None) if key else None
-    if source is None or source.kind != "text":
-        return  # a chosen option says itself; only what they wrote needs quoting
+    if source is None or source.kind not in ("text", "single"):
+        return  # several options chosen: the follow-up names the one it is about
     answer = await answer_to(turn.session, source.id) if source and source.id is not None else None
     if answer is None or not answer.text.strip():
+        return
+    if source.kind == "single":
+        labels = {c["value"]: c["label"] for c in source.choices or []}
+        chosen = [labels.get(v, v) for v in answer.values or []]
+        if chosen:
+            question.text = turn.t(CHOSEN, choice="; ".join(chosen), question=question.text)
+            turn.session.add(question)
         return
     quote = answer.text.strip()
     if len(quote) > QUOTE_LENGTH:

@@ -23,9 +23,17 @@ from storage.pending_actions import Correction, MaybeAnswer, PendingAction, Shar
 logger = logging.getLogger(__name__)
 
 
+# What someone who left the programme can still do: see and take what they wrote, and change
+# what the panel may hear of it.
+STILL_OPEN_TO_LEAVERS = ("help", "status", "export", "consent")
+
+
 async def take(turn: Turn, incoming: Incoming) -> None:
     if incoming.action is not None:
         await run_action(turn, incoming.action)
+        return
+    if turn.person.left_at is not None:
+        await take_from_leaver(turn, incoming)
         return
     if incoming.question_id is not None:
         await take_tagged(turn, incoming)
@@ -98,24 +106,48 @@ async def nothing_to_answer(turn: Turn, conv: Conversation | None, text: str, pl
     if conv is not None and conv.next_group_at is not None:
         await turn.say(
             N_(
-                "Kept as a note in your reflections (your coordinators see it in their digest; export shows it). Your next questions come on {when}; write now to get them at once."
+                "Kept as a note in your reflections (your coordinators see it in their digest; {cmd_export} shows it). Your next questions come on {when}; write {cmd_now} to get them at once."
             )
             if text
-            else N_("Thank you! Your next questions come on {when}. Write now to continue at once."),
+            else N_("Thank you! Your next questions come on {when}. Write {cmd_now} to continue at once."),
             when=await turn.local_moment(conv.next_group_at),
         )
     elif text:
         await turn.say(
             N_(
-                "Kept as a note in your reflections (your coordinators see it in their digest; export shows it). Write now to start your next reflection early, or help to see what you can do."
+                "Kept as a note in your reflections (your coordinators see it in their digest; {cmd_export} shows it). Write {cmd_now} to start your next reflection early, or {cmd_help} to see what you can do."
             )
         )
     else:
         await turn.say(
             N_(
-                "There is nothing to answer right now. Write now to start your next reflection early, or help to see what you can do."
+                "There is nothing to answer right now. Write {cmd_now} to start your next reflection early, or {cmd_help} to see what you can do."
             )
         )
+
+
+async def take_from_leaver(turn: Turn, incoming: Incoming) -> None:
+    """Someone no longer in the programme file is asked nothing more; what they write is still
+    kept (as a note), and they can still export it."""
+    text = (incoming.text or "").strip()
+    command = parse_command(text, explicit=incoming.is_command, language=turn.language)
+    if command is not None and command.word in STILL_OPEN_TO_LEAVERS:
+        await run_command(turn, command)
+        return
+    if text and command is None and not text.startswith("/") and incoming.question_id is None:
+        note = await keep_note(turn.session, turn.person.id, text, turn.now, incoming.platform)
+        logger.info("note %s kept for %s, who left the programme", note.id, turn.person.id)
+        await turn.say(
+            N_(
+                "You are no longer in this programme's list, so I ask you nothing more. I kept your message as a note; write {cmd_export} to get everything you wrote."
+            )
+        )
+        return
+    await turn.say(
+        N_(
+            "You are no longer in this programme's list, so I ask you nothing more. Write {cmd_export} to get everything you wrote; your coordinator can add you again."
+        )
+    )
 
 
 async def take_tagged(turn: Turn, incoming: Incoming) -> None:
@@ -123,7 +155,7 @@ async def take_tagged(turn: Turn, incoming: Incoming) -> None:
     question = await turn.session.get(Question, incoming.question_id)
     if question is None or question.person_id != turn.person.id:
         await turn.say(
-            N_("I could not match that to one of your questions. Write status to see where we are.")
+            N_("I could not match that to one of your questions. Write {cmd_status} to see where we are.")
         )
         return
     if question.status in (QuestionStatus.PENDING, QuestionStatus.NOT_APPLICABLE):

@@ -53,7 +53,7 @@ async def send_support_request(turn: Turn, text: str, conv: Conversation | None)
             + "\n"
             + turn.translator.gettext(
                 language,
-                N_("Support request {id}. Once it is dealt with, mark it handled or write handled {id}."),
+                N_("Support request {id}. Once it is dealt with, mark it handled or write {cmd_handled} {id}."),
                 id=request.id,
             ),
             actions=(handled_button(request.id, turn.translator.gettext(language, MARK_HANDLED)),),
@@ -132,7 +132,7 @@ async def handled_command(turn: Turn, command: Command) -> None:
         await mark_handled(turn, number)
         return
     if command.rest:
-        await turn.say(N_("Write handled and the number of the support request, e.g. handled 3."))
+        await turn.say(N_("Write {cmd_handled} and the number of the support request, e.g. {cmd_handled} 3."))
         return
     open_requests = await open_requests_for(turn.session, turn.person.id)
     if not open_requests:
@@ -151,7 +151,7 @@ async def handled_command(turn: Turn, command: Command) -> None:
     )
     await turn.say(
         N_(
-            "Open support requests:\n{requests}\nWrite handled and a number once it is dealt with, e.g. handled {id}."
+            "Open support requests:\n{requests}\nWrite {cmd_handled} and a number once it is dealt with, e.g. {cmd_handled} {id}."
         ),
         requests=listing,
         id=open_requests[0][0].id,

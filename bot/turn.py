@@ -5,7 +5,6 @@ outbox in the same transaction as the change that caused it.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,9 +26,15 @@ class Turn:
         programme: Programme,
         now: datetime,
         translator: Translator,
+        origin: str,
     ) -> None:
         self.session, self.person, self.programme, self.now = session, person, programme, now
         self.translator = translator
+        # What caused this turn (a reply's event, a sweep step at an instant): with a count of
+        # the messages it wrote, it makes every outbox key deterministic, so the same work done
+        # twice, by two processes or after a crash, writes each message once.
+        self.origin = origin
+        self._written = 0
         self.language = person.language or programme.language
         # Read once per turn: the same row objects, which the turn itself updates in place.
         self._goals: list[LearningGoal] | None = None
@@ -39,11 +44,16 @@ class Turn:
 
     @classmethod
     async def begin(
-        cls, session: AsyncSession, person: Person, now: datetime, translator: Translator
+        cls, session: AsyncSession, person: Person, now: datetime, translator: Translator, origin: str
     ) -> Turn:
         programme = await session.get(Programme, person.programme_id)
         assert programme is not None
-        return cls(session, person, programme, now, translator)
+        return cls(session, person, programme, now, translator, origin)
+
+    def key(self, kind: str) -> str:
+        """The outbox key of this turn's next message of that kind."""
+        self._written += 1
+        return f"{kind}:{self.person.id}:{self.origin}:{self._written}"
 
     # -- messages -------------------------------------------------------------------------
     def t(self, message: str, **values: object) -> str:
@@ -59,7 +69,7 @@ class Turn:
             language=self.language,
             always=key is None,
         )
-        await self.send(out, key or f"reply:{uuid.uuid4()}", conversation)
+        await self.send(out, key or self.key("reply"), conversation)
 
     async def send(
         self,

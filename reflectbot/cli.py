@@ -85,6 +85,13 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
         + (f" ({summary.forgotten_kept} forgotten people left forgotten)" if summary.forgotten_kept else "")
     )
     typer.echo(summary.changes_line())
+    if summary.left:
+        typer.echo(
+            "left the programme, no longer in the file (asked nothing more; what they wrote is "
+            "kept until `reflectbot forget`): " + ", ".join(summary.left)
+        )
+    if summary.came_back:
+        typer.echo("back in the programme: " + ", ".join(summary.came_back))
 
 
 @app.command()

@@ -169,7 +169,9 @@ async def _open(store: Store) -> bool:
     async with store.session() as session:
         return (
             await session.exec(
-                select(Conversation.id).where(col(Conversation.status).in_((ConversationStatus.OPEN, ConversationStatus.PENDING)))
+                select(Conversation.id).where(col(Conversation.status).in_(
+                    (ConversationStatus.OPEN, ConversationStatus.PENDING, ConversationStatus.WAITING)
+                ))
             )
         ).first() is not None
 

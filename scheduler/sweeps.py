@@ -97,7 +97,7 @@ class Snapshot:
 
     @classmethod
     async def load(cls, session: AsyncSession, now: datetime) -> Snapshot:
-        people = (await session.exec(select(Person).where(Person.forgotten == False))).all()  # noqa: E712
+        people = (await session.exec(select(Person).where(Person.forgotten == False, col(Person.left_at).is_(None)))).all()  # noqa: E712
         open_or_pending = (
             await session.exec(select(Conversation).where(col(Conversation.status).in_(LIVE)))
         ).all()
@@ -216,7 +216,9 @@ class Sweeps:
                     continue
                 fresh.paused, fresh.paused_until = False, None
                 session.add(fresh)
-                await repeat_current(await Turn.begin(session, fresh, now, self.engine.translator))
+                await repeat_current(
+                    await Turn.begin(session, fresh, now, self.engine.translator, f"resume@{now.isoformat()}")
+                )
                 resumed += 1
         return resumed
 
@@ -246,7 +248,11 @@ class Sweeps:
                     cal = snap.directory.calendar(person)
                     # What comes next waits for the person's prompt time (`continue_agendas`).
                     if not _paused(person, cal, now) and in_prompt_window(cal, now):
-                        await begin_next(await Turn.begin(session, person, now, self.engine.translator))
+                        await begin_next(
+                            await Turn.begin(
+                                session, person, now, self.engine.translator, f"expired:{conv.id}"
+                            )
+                        )
         return expired
 
     async def continue_agendas(self, now: datetime, snap: Snapshot) -> int:
@@ -342,7 +348,12 @@ class Sweeps:
                 if not claimed.rowcount:
                     continue
                 await remind(
-                    await Turn.begin(session, person, now, self.engine.translator), question, conv, number
+                    await Turn.begin(
+                        session, person, now, self.engine.translator, f"remind:{question.id}:{number}"
+                    ),
+                    question,
+                    conv,
+                    number,
                 )
             sent += 1
             reminded_today.add(person.id)

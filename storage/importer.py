@@ -8,9 +8,10 @@ who was forgotten stays a placeholder: their name, identities and goals are not 
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -32,11 +33,13 @@ from storage.models import (
     PersonGoal,
     Programme,
 )
+from storage.outbox import set_aside_unsent
 from storage.pairing_tables import Interest, PairingSettings
 from storage.programme_file import ProgrammeFile, every_days, load_programme_file
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=SQLModel)
+L = TypeVar("L", CoordinatorPartnership, PersonGoal, Interest)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class ImportSummary:
     people: int
     panels: int
     forgotten_kept: int
+    # Names of people no longer in the file (asked nothing more) and of people listed again.
+    left: tuple[str, ...] = ()
+    came_back: tuple[str, ...] = ()
     # (what, how) → count, e.g. ("person", "updated") → 1: what this import changed.
     changes: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -109,11 +115,17 @@ async def _upsert(session: AsyncSession, model: type[M], key: Any, **values: Any
 
 
 async def _sync_links(
-    session: AsyncSession, model: type[M], owner: dict[str, Any], wanted: list[dict[str, Any]]
+    session: AsyncSession,
+    model: type[M],
+    owner: dict[str, Any],
+    wanted: list[dict[str, Any]],
+    existing: list[M] | None = None,
 ) -> None:
-    """Make the link rows of one owner exactly `wanted`, touching only those that differ."""
-    filters = [getattr(model, k) == v for k, v in owner.items()]
-    existing = (await session.exec(select(model).where(*filters))).all()
+    """Make the link rows of one owner exactly `wanted`, touching only those that differ.
+    `existing`: the owner's rows when the caller read them all at once (a large file)."""
+    if existing is None:
+        filters = [getattr(model, k) == v for k, v in owner.items()]
+        existing = list((await session.exec(select(model).where(*filters))).all())
     link_key = [c.name for c in model.__table__.primary_key.columns if c.name not in owner]  # type: ignore[attr-defined]
     by_key = {tuple(getattr(row, k) for k in link_key): row for row in existing}
     wanted_keys = set()
@@ -128,36 +140,59 @@ async def _sync_links(
             for name, value in values.items():
                 if getattr(row, name) != value:
                     setattr(row, name, value)
+    removed = False
     for key, row in by_key.items():
         if key not in wanted_keys:
             await session.delete(row)
             _note(session, model, "removed")
-    await session.flush()
+            removed = True
+    if removed:
+        await session.flush()
 
 
-async def _sync_identities(session: AsyncSession, person_id: str, wanted: dict[str, str]) -> None:
-    existing = (await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))).all()
-    for row in existing:
+@dataclass
+class _Identities:
+    """Every chat identity, read once, kept in step as the import changes them."""
+
+    by_person: dict[str, list[ChatIdentity]]
+    by_address: dict[tuple[str, str], ChatIdentity]
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> _Identities:
+        rows = (await session.exec(select(ChatIdentity))).all()
+        by_person: dict[str, list[ChatIdentity]] = defaultdict(list)
+        for row in rows:
+            by_person[row.person_id].append(row)
+        return cls(by_person, {(r.platform, r.external_id): r for r in rows})
+
+
+async def _sync_identities(
+    session: AsyncSession, person_id: str, wanted: dict[str, str], known: _Identities
+) -> None:
+    removed = False
+    for row in list(known.by_person.get(person_id, [])):
         if wanted.get(row.platform) != row.external_id:
             await session.delete(row)
+            known.by_person[person_id].remove(row)
+            known.by_address.pop((row.platform, row.external_id), None)
             _note(session, ChatIdentity, "removed")
-    await session.flush()
+            removed = True
+    if removed:
+        await session.flush()  # gone before an identity with the same address is added
     for platform, external_id in wanted.items():
-        holder = (
-            await session.exec(
-                select(ChatIdentity).where(
-                    ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
-                )
-            )
-        ).first()
+        holder = known.by_address.get((platform, external_id))
         if holder is None:
-            session.add(ChatIdentity(person_id=person_id, platform=platform, external_id=external_id))
+            row = ChatIdentity(person_id=person_id, platform=platform, external_id=external_id)
+            session.add(row)
+            known.by_person[person_id].append(row)
+            known.by_address[(platform, external_id)] = row
             _note(session, ChatIdentity, "added")
         elif holder.person_id != person_id:
             # The id moved to another person in the file: it is theirs now.
+            known.by_person[holder.person_id].remove(holder)
+            known.by_person[person_id].append(holder)
             holder.person_id = person_id
             holder.reference = None
-    await session.flush()
 
 
 async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
@@ -261,15 +296,28 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
             )
         )
 
-    for role, values, identities in people:
-        existing = await session.get(Person, values["id"])
+    # Read once, so that a file of thousands of people costs a few statements, not a few per
+    # person: `session.get` then finds each row in the session, and one flush writes them all.
+    stored = {p.id: p for p in (await session.exec(select(Person))).all()}
+    known = await _Identities.load(session)
+    came_back: list[str] = []
+    for role, values, _wanted in people:
+        existing = stored.get(values["id"])
         if existing is not None and existing.forgotten:
             forgotten_kept += 1
             continue
+        if existing is not None and existing.left_at is not None:
+            existing.left_at = None
+            came_back.append(values["name"])
         await _upsert(session, Person, values["id"], programme_id=programme_id, role=role, **values)
-        await session.flush()
-        await _sync_identities(session, values["id"], identities)
+    await session.flush()  # every person before their identities and links
+    for _role, values, identities in people:
+        if not await _is_forgotten(session, values["id"]):
+            await _sync_identities(session, values["id"], identities, known)
+    await session.flush()
+    left = await _mark_left(session, programme_id, {values["id"] for _, values, _ in people})
 
+    coordinator_links = _by_owner((await session.exec(select(CoordinatorPartnership))).all())
     for c in spec.coordinators:
         if not await _is_forgotten(session, c.id):
             await _sync_links(
@@ -277,7 +325,9 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
                 CoordinatorPartnership,
                 {"person_id": c.id},
                 [{"partnership_id": ref} for ref in c.partnerships],
+                coordinator_links.get(c.id, []),
             )
+    goal_links = _by_owner((await session.exec(select(PersonGoal))).all())
     for pt in spec.participants:
         if not await _is_forgotten(session, pt.id):
             await _sync_links(
@@ -285,8 +335,11 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
                 PersonGoal,
                 {"person_id": pt.id},
                 [{"goal_id": g, "position": i} for i, g in enumerate(pt.learning_goals)],
+                goal_links.get(pt.id, []),
             )
+    await session.flush()
 
+    interests = _by_owner((await session.exec(select(Interest))).all())
     for col_ in spec.colleagues:
         if not await _is_forgotten(session, col_.id):
             await _sync_links(
@@ -294,6 +347,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
                 Interest,
                 {"person_id": col_.id},
                 [{"goal_id": g, "position": i} for i, g in enumerate(col_.interests)],
+                interests.get(col_.id, []),
             )
     await _write_pairing(session, spec)
 
@@ -328,6 +382,8 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         people=len(people),
         panels=len(spec.panels),
         forgotten_kept=forgotten_kept,
+        left=tuple(left),
+        came_back=tuple(came_back),
     )
 
 
@@ -354,6 +410,35 @@ async def _write_pairing(session: AsyncSession, spec: ProgrammeFile) -> None:
         returned_within_days=pairing.returned_within_days,
     )
     await session.flush()
+
+
+async def _mark_left(session: AsyncSession, programme_id: str, listed: set[str]) -> list[str]:
+    """Everyone of the programme the file no longer lists has left: nothing more is sent to
+    them (what was waiting to go is set aside), and what they wrote stays until `forget`."""
+    query = select(Person).where(
+        Person.programme_id == programme_id,
+        Person.forgotten == False,  # noqa: E712
+        Person.left_at == None,  # noqa: E711
+    )
+    left = []
+    now = datetime.now(UTC)
+    for person in (await session.exec(query)).all():
+        if person.id in listed:
+            continue
+        person.left_at = now
+        session.add(person)
+        await set_aside_unsent(session, person.id)
+        left.append(person.name)
+        logger.info("person %s left the programme", person.id)
+    await session.flush()
+    return sorted(left)
+
+
+def _by_owner(rows: Sequence[L]) -> dict[str, list[L]]:
+    owned: dict[str, list[L]] = defaultdict(list)
+    for row in rows:
+        owned[row.person_id].append(row)
+    return owned
 
 
 def _identities(person: Any) -> dict[str, str]:

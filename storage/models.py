@@ -128,11 +128,19 @@ class Person(SQLModel, table=True):
     start: date | None = None
     end: date | None = None
     forgotten: bool = False
+    # When an import no longer found them in the programme file: they are asked nothing more,
+    # and what they wrote is kept until `forget`. Listed again, they are back (cleared).
+    left_at: datetime | None = None
     paused: bool = False
     paused_until: date | None = None
     # A command waiting for its second half (e.g. `support` waiting for the words to send).
     pending_action: PendingAction | None = Field(default=None, sa_column=Column(PendingActionColumn))
     unreachable_reason: str | None = None
+
+    @property
+    def in_programme(self) -> bool:
+        """Still someone the programme asks, reminds and sends digests to."""
+        return not self.forgotten and self.left_at is None
 
 
 class PersonGoal(SQLModel, table=True):

@@ -201,3 +201,13 @@ async def supersede_held_questions(session: AsyncSession, person_id: str) -> int
         .values(status=OutboxStatus.SUPERSEDED)
     )
     return int(result.rowcount or 0)
+
+
+async def set_aside_unsent(session: AsyncSession, person_id: str) -> int:
+    """Everything still waiting to go to someone who left the programme is set aside."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.person_id) == person_id, col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SUPERSEDED)
+    )
+    return int(result.rowcount or 0)

@@ -49,7 +49,7 @@ def test_a_mismatched_placeholder_is_caught_and_falls_back_to_english(tmp_path: 
     path = locales / "bn" / "LC_MESSAGES" / "reflectbot.po"
     with path.open("rb") as fh:
         catalogue = read_po(fh)
-    message = "Paused until {date}. Write resume to continue earlier."
+    message = "Paused until {date}. Write {cmd_resume} to continue earlier."
     catalogue[message].string = "বিরতি {তারিখ}"
     with path.open("wb") as fh:
         write_po(fh, catalogue)

@@ -147,3 +147,39 @@ async def test_killing_serve_mid_drain_loses_nothing_and_repeats_at_most_what_wa
     # of the people the outbox serves side by side.
     in_flight_bound = min(CONCURRENCY, 5)
     assert duplicates <= in_flight_bound, counts.most_common(3)
+
+
+async def test_the_same_work_writes_the_same_outbox_keys_so_a_repeat_is_written_once(tmp_path: Path) -> None:
+    """Every message a turn writes has a key made from what caused it (a reply's event id, a sweep
+    step) and its place in the turn, never a random one: the same replies and ticks on two fresh
+    databases write the same keys, so work repeated on one database writes each message once."""
+    from bot.engine import Engine
+    from bot.messages import Incoming
+    from storage.importer import import_programme
+    from storage.migrate import migrate
+    from tests.conftest import PROGRAMME
+
+    async def keys(url: str) -> list[str]:
+        store = Store(url)
+        await migrate(store)
+        await import_programme(store, PROGRAMME)
+        server = await build_server(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
+        at = datetime.fromisoformat(MIDPOINT)
+        await server.tick(at)
+        engine = Engine(store)
+        # Repeated asks, a typo's question, a correction, an export and the day's end: each a
+        # message whose key once had a random part.
+        for n, text in enumerate(["now", "stauts", "Mothers meet weekly.", "now", "export", "correct 1"]):
+            await engine.handle(Incoming("console", "rina", text=text, event_id=f"e{n}"), at)
+        await server.tick(at)
+        async with store.reading() as session:
+            found = sorted((await session.exec(select(OutboxMessage.key))).all())
+        await server.close()
+        await store.close()
+        return found
+
+    first = await keys(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    second = await keys(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    assert len(first) > 8
+    assert first == second
+    assert len(set(first)) == len(first)

@@ -3,8 +3,10 @@ to them (export, App Home) and to their coordinator (the digest), and forgotten 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+from adapters.slack.home import home_view
 from bot.home import home_for
 from bot.i18n import Translator
 from bot.plan import plan_for
@@ -36,6 +38,9 @@ async def test_a_message_after_the_days_questions_is_kept_as_a_note(transcript: 
     assert NOTE not in [r["answer"] for r in exported["reflections"]]
     home = await home_for(t.engine.store, "tanvir", t.now)
     assert home is not None and home.notes == (NOTE,)
+    # As Slack's App Home tab shows it.
+    tab = json.dumps(home_view(home, Translator()), ensure_ascii=False)
+    assert NOTE in tab and "Your notes" in tab
     digest = render_text(
         await build_digest(t.engine.store, "ingrid", t.now + timedelta(hours=1)), Translator(), "en"
     )

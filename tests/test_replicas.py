@@ -1,5 +1,5 @@
-"""Several `reflectbot tick` processes on one database, as cron on two machines or a tick beside
-replicas would run them, over 85 participants: every prompt is sent exactly once and in order per
+"""Several `reflectbot tick` processes on one database, as cron on two machines would run them,
+and `reflectbot serve` replicas beside a tick, over 85 participants: every prompt is sent exactly once and in order per
 person, across a conversation's start, the replies taken, the next day's questions, reminders
 and a resume after a pause. The processes are real and made to overlap (a file barrier, and the
 overlap asserted from their own timestamps); they send to a fake Slack Web API, which records
@@ -27,7 +27,7 @@ from bot.messages import Incoming, Outgoing
 from storage.db import Store
 from storage.importer import import_programme
 from storage.migrate import migrate
-from storage.models import Conversation, OutboxMessage, Person, Question
+from storage.models import Conversation, InboundEvent, OutboxMessage, Person, Question
 from tests.conftest import PROGRAMME, ROOT
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.support import cli_environment
@@ -246,3 +246,161 @@ async def test_overlapping_ticks_send_every_prompt_once_in_order_through_a_midpo
             await session.exec(select(Person.id).where(col(Person.id).in_(pausing), Person.paused == True))  # noqa: E712
         ).all()
     assert not still_paused, "the pause ended on its date"
+
+
+@dataclass
+class ServeReplicas:
+    """`reflectbot serve` processes on the same database, their clock read from one file, each
+    taking Slack's requests on a port of its own and running its own sweeps."""
+
+    replicas: Replicas
+    clock_file: Path
+    processes: list[asyncio.subprocess.Process]
+    urls: list[str]
+    stop_file: Path
+
+    def set_clock(self, at: datetime) -> None:
+        self.clock_file.write_text(at.isoformat())
+
+    async def reply(self, people: list[str], text: str, stage: str) -> None:
+        """Each of them writes `text` in their DM; Slack delivers the events to the replicas in
+        turn, as a load balancer would."""
+        fake = self.replicas.fake
+        for n, person in enumerate(people):
+            body = fake.message_im(self.replicas.slack_ids[person], text, f"Ev{stage}{person}".upper())
+            reply = await fake.send_event(self.urls[n % len(self.urls)], body)
+            assert reply.status == 200, reply
+
+    async def settle(self) -> None:
+        """Until nothing waits: no reply untaken, no message unsent, and two sweeps of every
+        replica later still nothing (the sweeps run every second)."""
+        quiet_since: float | None = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        while loop.time() < deadline:
+            async with self.replicas.store.reading() as session:
+                outbox = (
+                    await session.exec(
+                        select(OutboxMessage.id).where(col(OutboxMessage.status).in_(("pending", "sending")))
+                    )
+                ).all()
+                inbox = (
+                    await session.exec(select(InboundEvent.id).where(InboundEvent.status == "pending"))
+                ).all()
+            if outbox or inbox:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = loop.time()
+            elif loop.time() - quiet_since > 2.5:
+                return
+            for process in self.processes:
+                assert process.returncode is None, "a serve replica stopped"
+            await asyncio.sleep(0.2)
+        raise AssertionError("the replicas never settled")
+
+
+@pytest.fixture
+async def serving(replicas: Replicas) -> Any:
+    clock_file = replicas.directory / "clock"
+    stop_file = replicas.directory / "stop"
+    env = replicas.env | {"SWEEP_INTERVAL_SECONDS": "1", "LOG_LEVEL": "WARNING"}
+    processes, urls = [], []
+    clock_file.write_text(MIDPOINT.isoformat())
+    try:
+        for n in range(2):
+            port_file = replicas.directory / f"port-{n}"
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "tests.processes.serve_with_clock",
+                    str(clock_file),
+                    str(port_file),
+                    str(stop_file),
+                    env=env,
+                    cwd=ROOT,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+            )
+            for _ in range(600):
+                if port_file.exists() and port_file.read_text():
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("a serve replica did not start")
+            urls.append(f"http://127.0.0.1:{port_file.read_text()}/slack/events")
+        yield ServeReplicas(replicas, clock_file, processes, urls, stop_file)
+    finally:
+        stop_file.touch()
+        for process in processes:
+            try:
+                _out, err = await asyncio.wait_for(process.communicate(), 30)
+            except TimeoutError:
+                process.kill()
+                continue
+            assert process.returncode == 0, err.decode()[-2000:]
+
+
+async def test_serve_replicas_beside_a_tick_send_every_prompt_once_in_order(serving: ServeReplicas) -> None:
+    replicas = serving.replicas
+    generated = [f"p{n:02d}" for n in range(GENERATED)]
+    # The midpoint falls due while two replicas sweep every second and a tick runs beside them.
+    serving.set_clock(MIDPOINT)
+    await replicas.tick_together(MIDPOINT)
+    await serving.settle()
+    await replicas.assert_exactly_once_in_order()
+    assert set(generated) <= set(await replicas.asked_now())
+
+    # The day's replies reach the replicas over HTTP; a tick takes some of them too.
+    at = MIDPOINT + timedelta(minutes=5)
+    serving.set_clock(at)
+    for round_ in range(8):
+        asked = await replicas.asked_now()
+        answering = [p for p in generated if p in asked]
+        if not answering:
+            break
+        await serving.reply(answering, "1", f"d1r{round_}")
+        await replicas.tick_together(at)
+        await serving.settle()
+        await replicas.assert_exactly_once_in_order()
+    else:
+        raise AssertionError("the day's questions never ended")
+    async with replicas.store.reading() as session:
+        first = (await session.exec(select(Conversation).where(Conversation.person_id == "p00"))).one()
+    assert first.next_group_at is not None
+    next_day = first.next_group_at
+
+    # The next day opens once for everyone; ten pause for three days, the rest stay silent.
+    serving.set_clock(next_day)
+    await replicas.tick_together(next_day)
+    await serving.settle()
+    await replicas.assert_exactly_once_in_order()
+    pausing = generated[:10]
+    until = (next_day + timedelta(days=3)).date()
+    serving.set_clock(next_day + timedelta(minutes=5))
+    await serving.reply(pausing, f"pause until {until.isoformat()}", "pause")
+    await serving.settle()  # no tick here: the replicas alone take these replies and answer them
+    await replicas.assert_exactly_once_in_order()
+    async with replicas.store.reading() as session:
+        paused = (
+            await session.exec(select(Person.id).where(col(Person.id).in_(pausing), Person.paused == True))  # noqa: E712
+        ).all()
+    assert sorted(paused) == pausing
+
+    # Working days later: reminders for the silent and the resume on the pause's last day, from
+    # the replicas and a tick at the same instants.
+    for days in range(1, 5):
+        at = next_day + timedelta(days=days)
+        serving.set_clock(at)
+        await replicas.tick_together(at)
+        await serving.settle()
+        await replicas.assert_exactly_once_in_order()
+    async with replicas.store.reading() as session:
+        still_paused = (
+            await session.exec(select(Person.id).where(col(Person.id).in_(pausing), Person.paused == True))  # noqa: E712
+        ).all()
+        reminders = (
+            await session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).startswith("remind:")))
+        ).all()
+    assert not still_paused, "the pause ended on its date"
+    assert reminders, "the silent were reminded"

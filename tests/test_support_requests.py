@@ -79,7 +79,7 @@ async def test_the_alert_reaches_the_coordinator_within_one_tick(database_url: s
         # Who, when (in Ingrid's time zone, Oslo) and the words Rina chose to send, in Norwegian.
         shown = console.getvalue()
         assert "Rina Akter ber om støtte (onsdag 31. mars 2027, 06:15): “My visa needs renewing.”" in shown
-        assert f"handled {request_id}" in shown
+        assert f"håndtert {request_id}" in shown  # the command, as Ingrid writes it in Norwegian
         # Rina is told, in Bengali, who was alerted.
         assert "আপনার কো-অর্ডিনেটরদের জানানো হয়েছে: Ingrid Solberg" in shown
     finally:
@@ -91,7 +91,7 @@ async def test_the_button_marks_it_handled_and_the_digest_no_longer_shows_it(
 ) -> None:
     t = transcript
     request_id = await ask_support(t, "rina", "My visa needs renewing.")
-    alert = t.expect("ingrid", "Rina Akter", "My visa needs renewing.", f"handled {request_id}")
+    alert = t.expect("ingrid", "Rina Akter", "My visa needs renewing.", f"håndtert {request_id}")
     assert alert.kind == "alert" and alert.actions[0].label == "Merk som håndtert"
     before = render_text(await build_digest(t.engine.store, "ingrid", t.now), translator, "en")
     assert "“My visa needs renewing.”" in before
@@ -123,7 +123,7 @@ async def test_the_typed_command_marks_it_handled_and_tells_the_other_coordinato
     listing = t.expect(
         "farhana", f"{request_id}", "Tanvir Hossain", "I need a letter for the district office."
     )
-    assert "handled" in listing.text
+    assert "সমাধান" in listing.text  # how to mark it, in Farhana's Bengali command word
     assert (await request_row(t, request_id)).handled_at is None
 
     await t.send("farhana", f"handled {request_id}")
@@ -188,7 +188,7 @@ async def test_on_slack_the_alert_arrives_within_one_tick_and_its_button_marks_i
         assert "Rina Akter ber om støtte (onsdag 31. mars 2027, 06:15): “My visa needs renewing.”" in shown
         async with server.store.session() as session:
             [request] = (await session.exec(select(SupportRequest))).all()
-        assert f"handled {request.id}" in shown
+        assert f"håndtert {request.id}" in shown
 
         world.clock.now += timedelta(minutes=30)
         await world.interact(fake.click(alert, "U0COORD001", label="Merk som håndtert", kind="do"))

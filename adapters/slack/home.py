@@ -1,5 +1,5 @@
 """The App Home tab: `bot.home.HomeView` (the person's learning goals, what is coming up, their
-answers so far) rendered as Block Kit, within the Home tab's limits."""
+answers so far, their notes) rendered as Block Kit, within the Home tab's limits."""
 
 from __future__ import annotations
 
@@ -58,5 +58,17 @@ def home_view(home: HomeView, translator: Translator) -> dict[str, Any]:
     for answered in home.answers[earlier:]:
         text = f"*{fit(answered.question, 600)}*\n> " + fit(answered.answer, ECHO).replace("\n", "\n> ")
         blocks.append({"type": "section", "text": mrkdwn(text)})
+    if home.notes:
+        blocks.append({"type": "divider"})
+        blocks.append(heading(t(texts.HOME_NOTES)))
+        # The newest first, in one section (a note never pushes the answers out of the tab), as
+        # many whole notes as its 3,000 characters hold; export has them all.
+        shown: list[str] = []
+        for note in reversed(home.notes):
+            quoted = "> " + fit(note, ECHO).replace("\n", "\n> ")
+            if sum(len(q) + 1 for q in shown) + len(quoted) > 2900:
+                break
+            shown.append(quoted)
+        blocks.append({"type": "section", "text": mrkdwn("\n".join(shown))})
     blocks.append({"type": "context", "elements": [mrkdwn(fit(t(texts.HOME_HELP), 1900))]})
     return {"type": "home", "blocks": blocks[:MAX_BLOCKS]}

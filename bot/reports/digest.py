@@ -533,7 +533,7 @@ def _blocks(digest: Digest, translator: Translator, language: str) -> list[Block
             blocks.append(
                 Paragraph(
                     t(
-                        N_("Once a request is dealt with, write handled and its number, e.g. handled {id}."),
+                        N_("Once a request is dealt with, write {cmd_handled} and its number, e.g. {cmd_handled} {id}."),
                         id=part.support[0].id,
                     ),
                     note=True,
