@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar import WorkCalendar
@@ -75,7 +75,11 @@ class Pool:
         assert programme is not None
         people = (
             await session.exec(
-                select(Person).where(Person.programme_id == settings.programme_id, Person.forgotten == False)  # noqa: E712
+                select(Person).where(
+                    Person.programme_id == settings.programme_id,
+                    Person.forgotten == False,  # noqa: E712
+                    col(Person.left_at).is_(None),  # left the programme: paired no more
+                )
             )
         ).all()
         goals = (await session.exec(select(LearningGoal))).all()

@@ -9,6 +9,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlmodel import select
 
 from bot.command_parser import Command, parse_command
@@ -174,3 +175,24 @@ def test_pairing_commands_in_every_language(language: str) -> None:
     assert paused is not None and paused.args == ("pause", "2027-04-01")
     # English works whatever the language.
     assert parse_command("pairing off", language=language) == Command("pairing", ("off",))
+
+
+async def test_an_import_changes_pairs_only_from_the_next_round_on(store: Store, tmp_path: Path) -> None:
+    path = pairing_file(tmp_path)
+    await import_programme(store, path)
+    engine = Engine(store, Translator())
+    sweeps = Sweeps(engine, Deliverer(store, {"console": RecordingSender()}))
+    await sweeps.run_all(round_instant(0))
+    first = await rounds(store)
+    assert any("mitu" in g for g in first[0])
+    # Mid-round, Mitu leaves the file and Karim's interest changes: the round made stays.
+    text = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    data["colleagues"] = [c for c in data["colleagues"] if c["id"] != "mitu"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    await import_programme(store, path)
+    await sweeps.run_all(round_instant(0) + timedelta(hours=1))
+    assert (await rounds(store))[0] == first[0]
+    await sweeps.run_all(round_instant(1))
+    second = (await rounds(store))[1]
+    assert not any("mitu" in g for g in second)
