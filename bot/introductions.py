@@ -17,7 +17,7 @@ from bot.pairing_rounds import Pool, round_day
 from storage.models import Person
 from storage.outbox import enqueue
 from storage.pairing_tables import PairingRound
-from storage.pairs import StoredGroup, paired_before
+from storage.pairs import StoredGroup
 
 INTRODUCTION = N_(
     "Your pair until {until}: {others}. {why}\n"
@@ -96,8 +96,10 @@ async def introduce(
     group: StoredGroup,
     person_id: str,
     now: datetime,
+    paired_before: set[str],
 ) -> bool:
-    """Write one member's introduction; False when it was written already."""
+    """Write one member's introduction; False when it was written already. `paired_before`:
+    who was in a pair in an earlier round (the others' first introduction explains pairing)."""
     person = pool.people.get(person_id)
     pair_id = group.pair.id
     if person is None or pair_id is None or stored_round.id is None:
@@ -116,11 +118,7 @@ async def introduce(
         question=question,
     )
     # Opt-out: a person's first introduction says what pairing is and how to leave it.
-    first_time = {
-        m.id
-        for m in members
-        if pool.settings.ask == "opt-out" and not await paired_before(session, m.id, stored_round.id)
-    }
+    first_time = {m.id for m in members if pool.settings.ask == "opt-out" and m.id not in paired_before}
     example = until + timedelta(days=pool.settings.every_days * 2)
     if person_id in first_time:
         text += "\n" + _opt_out_note(translator, language, pool, example)

@@ -20,7 +20,7 @@ from bot.plan import Planned
 from storage.models import Person
 from storage.moments import next_panel_of
 from storage.pairing_tables import PairingSettings
-from storage.pairs import all_settings, groups_of, round_by_number, written_keys
+from storage.pairs import all_settings, groups_of, paired_before, round_by_number, written_keys
 
 logger = logging.getLogger(__name__)
 
@@ -100,12 +100,14 @@ class PairingSweep:
                 return
             groups = (await groups_of(session, [stored.id]))[stored.id]
             introduced = await written_keys(session, f"pair-intro:{stored.id}:")
+            before = await paired_before(session, settings.programme_id, current.number)
         ends = datetime.combine(
             min(round_day(settings, current.number + 1), settings.ends + timedelta(days=1)),
             time(0),
             tzinfo=ZoneInfo(pool.programme.timezone),
         ).astimezone(UTC)
         for group in groups:
+            due_now = []
             for member in group.members:
                 person = pool.people.get(member)
                 if person is None:
@@ -113,11 +115,23 @@ class PairingSweep:
                 cal = pool.calendar(person, current.day)
                 if cal.local_date(now) < current.day or self.paused(person, cal, now) or not self.in_window(cal, now):
                     continue
-                key = f"pair-intro:{stored.id}:{group.pair.id}:{member}"
-                if key not in introduced:
-                    async with self.store.session() as session:
-                        if await introduce(session, self.engine.translator, pool, stored, group, member, now):
+                if f"pair-intro:{stored.id}:{group.pair.id}:{member}" not in introduced:
+                    due_now.append(member)
+            if due_now:
+                # A group's introductions in one transaction: Slack's group DM is posted by one
+                # of them, so they are best written together.
+                async with self.store.session() as session:
+                    for member in due_now:
+                        if await introduce(session, self.engine.translator, pool, stored, group, member, now, before):
                             report.introductions += 1
+            for member in group.members:
+                person = pool.people.get(member)
+                if person is None or member in due_now:
+                    continue
+                cal = pool.calendar(person, current.day)
+                if self.paused(person, cal, now) or not self.in_window(cal, now):
+                    continue
+                if f"pair-intro:{stored.id}:{group.pair.id}:{member}" not in introduced:
                     continue
                 check_key = f"pairing-check:{group.pair.id}:{member}"
                 due = cal.add_working_days(cal.first_prompt_on_or_after(current.day), settings.check_back_after_days)

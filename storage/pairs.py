@@ -161,9 +161,14 @@ async def met_before(session: AsyncSession, programme_id: str, before_number: in
     return met
 
 
-async def paired_before(session: AsyncSession, person_id: str, round_id: int) -> bool:
-    query = select(PairMember.id).where(PairMember.person_id == person_id, col(PairMember.round_id) < round_id)
-    return (await session.exec(query)).first() is not None
+async def paired_before(session: AsyncSession, programme_id: str, round_number: int) -> set[str]:
+    """Who was in a pair in an earlier round of the programme."""
+    query = (
+        select(PairMember.person_id)
+        .join(PairingRound, col(PairingRound.id) == PairMember.round_id)
+        .where(PairingRound.programme_id == programme_id, col(PairingRound.number) < round_number)
+    )
+    return set((await session.exec(query)).all())
 
 
 async def group_of(session: AsyncSession, pair_id: int) -> StoredGroup | None:
