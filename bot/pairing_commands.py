@@ -12,6 +12,7 @@ from bot.i18n import N_, format_day
 from bot.introductions import pairing_words
 from bot.plan import calendar_for
 from bot.turn import Turn
+from storage.pairing_tables import PairingSettings
 from storage.pairs import choice_of, set_choice
 
 JOINED = N_("You take part in pairing from the next round on. Write {off} to stop at any time.")
@@ -22,6 +23,7 @@ NOT_AHEAD = N_("{date} is not ahead of us. Write a date after today, for example
 STATE_IN = N_("You take part in pairing. Write {off} to stop, or {pause} to take a break.")
 STATE_OUT = N_("You do not take part in pairing. Write {on} to take part.")
 STATE_PAUSED = N_("Pairing is paused for you until {date}. Write {on} to take part again.")
+NO_PAIRING = N_("{programme} pairs no one at the moment.")
 
 
 def _words(turn: Turn) -> dict[str, str]:
@@ -29,6 +31,10 @@ def _words(turn: Turn) -> dict[str, str]:
 
 
 async def pairing_command(turn: Turn, command: Command) -> None:
+    settings = await turn.session.get(PairingSettings, turn.person.programme_id)
+    if settings is None:
+        await turn.say(NO_PAIRING, programme=turn.programme.name)
+        return
     words = _words(turn)
     sub = command.args[0] if command.args else None
     if sub in ("on", "off"):
@@ -41,7 +47,7 @@ async def pairing_command(turn: Turn, command: Command) -> None:
     today = (await calendar_for(turn.session, turn.person)).local_date(turn.now)
     if choice is not None and choice.choice == "in" and choice.paused_until and choice.paused_until > today:
         await turn.say(STATE_PAUSED, date=format_day(turn.language, choice.paused_until), on=words["on"], off=words["off"], pause=words["pause"])
-    elif choice is not None and choice.choice == "in":
+    elif (choice is not None and choice.choice == "in") or (choice is None and settings.ask == "opt-out"):
         await turn.say(STATE_IN, on=words["on"], off=words["off"], pause=words["pause"])
     else:
         await turn.say(STATE_OUT, on=words["on"], off=words["off"], pause=words["pause"])

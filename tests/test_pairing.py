@@ -27,6 +27,7 @@ from storage.pairing_tables import Pair, PairingRound, PairMember
 from tests.pairing_world import ROUNDS, pairing_file, round_instant
 from tests.support import RecordingSender
 from tests.test_prompt_texts import visible_width
+from tests.transcript import Transcript
 
 ASPADA_EXCHANGE = {"bishal", "priya", "sokha"}
 ASPADA_COLLEAGUES = {"nasrin", "karim", "mitu"}
@@ -196,3 +197,29 @@ async def test_an_import_changes_pairs_only_from_the_next_round_on(store: Store,
     await sweeps.run_all(round_instant(1))
     second = (await rounds(store))[1]
     assert not any("mitu" in g for g in second)
+
+
+async def test_pairing_commands_say_where_one_stands(store: Store, tmp_path: Path) -> None:
+    await import_programme(store, pairing_file(tmp_path))  # ask: opt-out
+    engine = Engine(store, Translator())
+    sender = RecordingSender()
+    deliverer = Deliverer(store, {"console": sender})
+    now = round_instant(0)
+
+    async def say(person: str, text: str) -> str:
+        await engine.handle(Incoming("console", person, text=text), now)
+        await deliverer.drain(now)
+        return sender.to(person)[-1].text
+
+    assert "You take part in pairing. Write pairing off to stop" in await say("nasrin", "pairing")
+    assert "No new pair for you until Thursday, April 1, 2027" in await say("nasrin", "pairing pause until 2027-04-01")
+    assert "paused for you until Thursday, April 1, 2027" in await say("nasrin", "pairing")
+    assert "is not ahead of us" in await say("nasrin", "pairing pause until 2027-03-01")
+    # Karim writes Bengali: his own words work, and he is answered in them.
+    assert "জুটি চালু" in await say("karim", "জুটি বন্ধ")
+    assert "You do not take part" not in await say("karim", "pairing")
+
+
+async def test_pairing_in_a_programme_without_it(engine: Engine, transcript: Transcript) -> None:
+    await transcript.send("tanvir", "pairing off")
+    transcript.expect("tanvir", "pairs no one at the moment")
