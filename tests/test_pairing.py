@@ -223,3 +223,26 @@ async def test_pairing_commands_say_where_one_stands(store: Store, tmp_path: Pat
 async def test_pairing_in_a_programme_without_it(engine: Engine, transcript: Transcript) -> None:
     await transcript.send("tanvir", "pairing off")
     transcript.expect("tanvir", "pairs no one at the moment")
+
+
+async def test_returned_participants_are_paired_at_home_and_nobody_before_their_exchange(
+    store: Store, tmp_path: Path
+) -> None:
+    from bot.pairing_rounds import RoundTime, plan_round
+    from storage.pairs import all_settings
+
+    await import_programme(store, pairing_file(tmp_path, who="both", until="2027-12-31", returned_within_days=30))
+    async with store.reading() as session:
+        settings = (await all_settings(session))[0]
+        # Tuesday 6 July: Rina (home Aspada) and Bishal (home Sahaj) are back; Priya came home
+        # to Pahal more than 30 days ago; Sokha and Tanvir are still on exchange.
+        _pool, groups, unpaired = await plan_round(session, settings, RoundTime(18, date(2027, 7, 6)))
+        by_person = {p: g.members for g in groups for p in g.members}
+        assert set(by_person["rina"]) & ASPADA_COLLEAGUES
+        assert set(by_person["bishal"]) & {"dawa", "pema"}
+        assert "priya" not in by_person and "priya" not in unpaired
+        assert {"sokha", "tanvir"} <= set(by_person)
+        # 5 January: only Rina's exchange has begun (Bishal's begins on the 11th).
+        _pool, groups, unpaired = await plan_round(session, settings, RoundTime(0, date(2027, 1, 5)))
+        paired = {p for g in groups for p in g.members}
+        assert "rina" in paired and not {"bishal", "priya", "sokha", "tanvir"} & paired
