@@ -68,3 +68,12 @@ async def test_teams_introduces_each_one_to_one_with_the_others_name(tmp_path: P
             assert len(intros) == 1, intros
             assert f"users={other_aad}" in intros[0]["text"]
             assert f"Chat with {other}" in intros[0]["text"] or "ជជែកជាមួយ" in intros[0]["text"]
+
+
+def test_the_slack_app_may_open_group_dms() -> None:
+    from adapters.slack.manifest import manifest
+
+    scopes = manifest("https://reflect.example.org")["oauth_config"]["scopes"]["bot"]
+    # conversations.open with several users needs mpim:write; the bot never reads the group DM.
+    assert "mpim:write" in scopes
+    assert "message.mpim" not in manifest("https://reflect.example.org")["settings"]["event_subscriptions"]["bot_events"]

@@ -3,7 +3,8 @@
 Paste it at https://api.slack.com/apps → Create New App → From a manifest. Scopes:
 chat:write (DMs and updates), chat:write.public (post a panel's pack to its audience channel
 without being invited to it; a private channel still needs the app invited), im:write
-(conversations.open), im:history (message.im), users:read, commands (/reflect), files:write
+(conversations.open), mpim:write (a pairing's group DM with the pair; the bot does not read it:
+no message.mpim), im:history (message.im), users:read, commands (/reflect), files:write
 (`/reflect export` sends the person's data as a JSON file).
 """
 
@@ -19,13 +20,17 @@ BOT_SCOPES = (
     "chat:write",
     "chat:write.public",
     "im:write",
+    "mpim:write",
     "im:history",
     "users:read",
     "commands",
     "files:write",
 )
 BOT_EVENTS = ("message.im", "app_home_opened")
-SUBCOMMANDS = "help | status | now | all-now | skip | pause DATE | resume | share | support | correct | consent | export"
+SUBCOMMANDS = (
+    "help | status | now | all-now | skip | pause DATE | resume | share | support | correct | consent | export"
+    " | pairing on|off"
+)
 
 
 def manifest(base_url: str, name: str = "reflectbot", socket_mode: bool = False) -> dict[str, Any]:
