@@ -77,3 +77,20 @@ def test_the_slack_app_may_open_group_dms() -> None:
     # conversations.open with several users needs mpim:write; the bot never reads the group DM.
     assert "mpim:write" in scopes
     assert "message.mpim" not in manifest("https://reflect.example.org")["settings"]["event_subscriptions"]["bot_events"]
+
+
+async def test_without_the_group_dm_scope_each_gets_the_introduction_in_their_dm(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with open_slack_world(database_url) as world:
+        from storage.importer import import_programme
+
+        world.fake.without_mpim_scope = True
+        await import_programme(world.server.store, pairing_file(tmp_path))
+        world.server.clock.now = round_instant(0)
+        await world.server.tick(round_instant(0))
+        await world.server.tick(round_instant(0))
+        for user in (BISHAL, NASRIN):
+            intros = [c for c in world.posts(user) if HOSPITAL_GOAL in text_of(c)]
+            assert len(intros) == 1, [text_of(c) for c in world.posts(user)]
+            assert "You share the learning goal" in text_of(intros[0])

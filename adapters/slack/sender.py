@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -237,7 +238,20 @@ class SlackSender:
         users = sorted({delivery.address, *on_slack})
         if delivery.address != users[0]:
             return f"group:{','.join(users)}"
-        opened = await self.client.conversations_open(users=",".join(users))
+        try:
+            opened = await self.client.conversations_open(users=",".join(users))
+        except SlackApiError as exc:
+            if exc.response.get("error") != "missing_scope":
+                raise
+            # An app installed before pairing has no mpim:write: each gets the group's text
+            # (every member's language) in their own DM instead, from here.
+            logger.warning("slack: no group DM for an introduction (missing_scope); sent to each DM")
+            alone = replace(message, text=message.group_text or message.text, op=Op.MESSAGE)
+            mine = await self._post(delivery, alone)
+            for _person_id, other in delivery.companions:
+                if other is not None:
+                    await self._post(other, alone)
+            return mine
         channel = _text(opened["channel"]["id"])
         group = Outgoing(
             person_id=message.person_id, text=message.group_text or message.text, language=message.language

@@ -76,6 +76,8 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _socket: web.WebSocketResponse | None = None
     _changed: asyncio.Condition | None = None
+    # An app installed before it asked for mpim:write: group DMs are refused.
+    without_mpim_scope: bool = False
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -177,6 +179,8 @@ class FakeSlack:
         users = [u for u in str(body.get("users", "")).split(",") if u]
         if len(users) > 1:
             # A group DM of those users and the bot: the same one for the same users, in any order.
+            if self.without_mpim_scope:
+                return {"ok": False, "error": "missing_scope", "needed": "mpim:write", "provided": "im:write"}
             if len(users) > 8:
                 return {"ok": False, "error": "too_many_users"}
             return {"ok": True, "no_op": False, "already_open": False, "channel": {"id": self.mpim_of(users), "is_mpim": True}}
