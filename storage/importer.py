@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlmodel import SQLModel, select
+from sqlalchemy import update
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Store
@@ -72,6 +73,13 @@ async def import_programme(store: Store, path: Path) -> ImportSummary:
     async with store.session() as session:
         summary = await _write(session, spec)
         summary.changes.update(_changes(session))
+        if summary.changes:
+            # Dates, calendars or panels may have moved: every plan is computed again.
+            await session.exec(
+                update(Person)
+                .where(col(Person.programme_id) == summary.programme)
+                .values(plan_version=Person.plan_version + 1)
+            )
     logger.info(
         "imported programme %s: %d organisations, %d partnerships, %d people, %d panels",
         summary.programme,
@@ -280,18 +288,18 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
                 _identities(pt),
             )
         )
-    for col in spec.colleagues:
+    for colleague in spec.colleagues:
         people.append(
             (
                 "colleague",
                 {
-                    "id": col.id,
-                    "name": col.name,
-                    "timezone": col.timezone,
-                    "language": col.language,
-                    "organisation_id": col.organisation,
+                    "id": colleague.id,
+                    "name": colleague.name,
+                    "timezone": colleague.timezone,
+                    "language": colleague.language,
+                    "organisation_id": colleague.organisation,
                 },
-                _identities(col),
+                _identities(colleague),
             )
         )
 

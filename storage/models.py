@@ -131,6 +131,12 @@ class Person(SQLModel, table=True):
     # When an import no longer found them in the programme file: they are asked nothing more,
     # and what they wrote is kept until `forget`. Listed again, they are back (cleared).
     left_at: datetime | None = None
+    # When their next planned conversation falls due, as computed from the programme at
+    # `planned_version`; an import that changes the programme bumps `plan_version`, and the
+    # sweep computes it again. A sweep reads only the people due or not yet computed.
+    next_due_at: datetime | None = Field(default=None, index=True)
+    plan_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    planned_version: int = Field(default=-1, sa_column_kwargs={"server_default": "-1"})
     paused: bool = False
     paused_until: date | None = None
     # A command waiting for its second half (e.g. `support` waiting for the words to send).

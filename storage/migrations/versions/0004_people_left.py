@@ -1,4 +1,5 @@
-"""people who left the programme: no longer in the imported file, kept until forgotten
+"""people who left the programme (no longer in the imported file, kept until forgotten), and
+when each participant's next conversation falls due, so that a sweep reads only who is due
 
 Revision ID: 0004
 Revises: 0003
@@ -20,8 +21,16 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.add_column(sa.Column("left_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("next_due_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("plan_version", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("planned_version", sa.Integer(), nullable=False, server_default="-1"))
+        batch_op.create_index(batch_op.f("ix_person_next_due_at"), ["next_due_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_person_next_due_at"))
+        batch_op.drop_column("planned_version")
+        batch_op.drop_column("plan_version")
+        batch_op.drop_column("next_due_at")
         batch_op.drop_column("left_at")
