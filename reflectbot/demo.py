@@ -266,7 +266,8 @@ async def run_demo(programme: Path, out: TextIO, directory: Path = Path("demo"),
         first = min(p.start for p in participants if p.start)
         last = max(p.end for p in participants if p.end)
         print(
-            f"reflectbot demo: {summary.programme}, {len(participants)} participants, {first} to {last}, "
+            f"reflectbot demo: {summary.programme}, {plural(len(participants), 'participant', 'participants')}, "
+            f"{first} to {last}, "
             f"on a simulated clock; each line shows UTC and the recipient's own local time.\n",
             file=out,
         )
