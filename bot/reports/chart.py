@@ -95,7 +95,9 @@ def missing_font(text: str, fonts: Fonts) -> str | None:
         script = _script(ch)
         if ord(ch) not in fonts.codes:
             if script is None:
-                return f"no installed font draws {ch!r} (Debian: fonts-noto-core has most scripts)"
+                return (
+                    "no installed font draws some of its letters (Debian: fonts-noto-core has most scripts)"
+                )
             name, family, package = script
             return f"no installed font draws {name}: install {family} (Debian: apt install {package})"
         if script is not None and not SHAPES_TEXT:
