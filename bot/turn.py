@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import Translator, format_moment
+from bot.i18n import Plural, Translator, format_moment
 from bot.messages import Outgoing
 from bot.plan import calendar_for
 from storage.conversations import open_conversation, questions_of
@@ -56,11 +56,15 @@ class Turn:
         return f"{kind}:{self.person.id}:{self.origin}:{self._written}"
 
     # -- messages -------------------------------------------------------------------------
-    def t(self, message: str, **values: object) -> str:
+    def t(self, message: str | Plural, **values: object) -> str:
         return self.translator.gettext(self.language, message, **values)
 
     async def say(
-        self, message: str, key: str | None = None, conversation: Conversation | None = None, **values: object
+        self,
+        message: str | Plural,
+        key: str | None = None,
+        conversation: Conversation | None = None,
+        **values: object,
     ) -> None:
         """A notice to this person, in their language. Replies to their own commands carry no key."""
         out = Outgoing(

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.i18n import english_count
 from reflectbot.cli_common import (
     App,
     Options,
@@ -45,8 +46,8 @@ def options(
     Options.debug, Options.verbose = debug, verbose
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+# The command line speaks English.
+plural = english_count
 
 
 @app.command()
@@ -78,10 +79,14 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(code=2) from None
     typer.echo(
-        f"imported {summary.programme}: {plural(summary.organisations, 'organisation')}, "
-        f"{plural(summary.partnerships, 'partnership')}, {summary.people} people, "
-        f"{plural(summary.panels, 'panel')}"
-        + (f" ({summary.forgotten_kept} forgotten people left forgotten)" if summary.forgotten_kept else "")
+        f"imported {summary.programme}: {plural(summary.organisations, 'organisation', 'organisations')}, "
+        f"{plural(summary.partnerships, 'partnership', 'partnerships')}, "
+        f"{plural(summary.people, 'person', 'people')}, {plural(summary.panels, 'panel', 'panels')}"
+        + (
+            f" ({plural(summary.forgotten_kept, 'forgotten person', 'forgotten people')} left forgotten)"
+            if summary.forgotten_kept
+            else ""
+        )
     )
     typer.echo(summary.changes_line())
     if summary.left:
@@ -188,8 +193,11 @@ def tick(
         finally:
             await server.close()
         typer.echo(
-            f"tick {moment.isoformat()}: {report.started} conversations started, {report.groups_opened} days opened, "
-            f"{report.reminders} reminders, {report.digests} digests, {report.panel_packs} panel packs; "
+            f"tick {moment.isoformat()}: "
+            f"{plural(report.started, 'conversation', 'conversations')} started, "
+            f"{plural(report.groups_opened, 'day', 'days')} opened, "
+            f"{plural(report.reminders, 'reminder', 'reminders')}, {plural(report.digests, 'digest', 'digests')}, "
+            f"{plural(report.panel_packs, 'panel pack', 'panel packs')}; "
             f"{report.drained.sent} sent, {report.drained.retried} to retry, {report.drained.failed} failed",
             err=True,
         )
