@@ -25,8 +25,9 @@ from bot.prompts import render
 from bot.status import agenda_lines
 from bot.support import handled_command, send_support_request
 from bot.turn import Turn
+from storage import audit
 from storage.conversations import answered_in, current_question, latest_started
-from storage.models import Answer, Conversation, Question, QuestionStatus
+from storage.models import Answer, AuditKind, Conversation, Question, QuestionStatus
 from storage.moments import moments_of
 from storage.outbox import supersede_held_questions
 from storage.pending_actions import Correction, SharedAha, SupportMessage
@@ -216,7 +217,15 @@ async def _export(turn: Turn, _c: Command) -> None:
         always=True,
         op=Op.DELIVER_EXPORT,
     )
-    await turn.send(export, f"export:{turn.person.id}:{uuid.uuid4()}")
+    key = f"export:{turn.person.id}:{uuid.uuid4()}"
+    await turn.send(export, key)
+    await audit.record(
+        turn.session,
+        AuditKind.EXPORT,
+        actor=audit.person(turn.person.id),
+        person_id=turn.person.id,
+        detail={"outbox": key},
+    )
 
 
 async def _answered(turn: Turn) -> list[tuple[Question, Answer]]:

@@ -49,6 +49,10 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
 @app.command()
 def init() -> None:
     """Create or migrate the database (DATABASE_URL); every other command needs it done."""
@@ -84,6 +88,7 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
         + (f" ({summary.forgotten_kept} forgotten people left forgotten)" if summary.forgotten_kept else "")
     )
     typer.echo(summary.changes_line())
+    typer.echo(summary.retention_line())
 
 
 @app.command()
@@ -121,9 +126,10 @@ def export(
     """Print (or write) that person's data as JSON."""
     from bot.privacy import UnknownPerson, export_person
     from reflectbot.output_commands import write_text
+    from storage.audit import command_line
 
     try:
-        data = run(lambda store: export_person(store, person))
+        data = run(lambda store: export_person(store, person, audited_as=command_line()))
     except UnknownPerson:
         raise fail(f"no person {person!r}") from None
     write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", out)
@@ -136,6 +142,7 @@ def forget(
 ) -> None:
     """Delete that person's reflections, aha moments and chat identities. Asks first."""
     from bot.privacy import UnknownPerson, forget_person
+    from storage.audit import command_line
 
     if not yes:
         if not sys.stdin.isatty():
@@ -143,7 +150,7 @@ def forget(
         if not typer.confirm(f"Delete everything {person} wrote and how to reach them, for good?"):
             raise fail("nothing was deleted")
     try:
-        counts = run(lambda store: forget_person(store, person))
+        counts = run(lambda store: forget_person(store, person, actor=command_line()))
     except UnknownPerson:
         raise fail(f"no person {person!r}") from None
     typer.echo(
@@ -183,7 +190,8 @@ def tick(
         typer.echo(
             f"tick {moment.isoformat()}: {report.started} conversations started, {report.groups_opened} days opened, "
             f"{report.reminders} reminders, {report.digests} digests, {report.panel_packs} panel packs; "
-            f"{report.drained.sent} sent, {report.drained.retried} to retry, {report.drained.failed} failed",
+            f"{report.drained.sent} sent, {report.drained.retried} to retry, {report.drained.failed} failed"
+            + (f"; retention: deleted what {people(report.retention)} wrote" if report.retention else ""),
             err=True,
         )
 

@@ -46,6 +46,8 @@ class ImportSummary:
     people: int
     panels: int
     forgotten_kept: int
+    # Months after an exchange ends that what the person wrote is deleted (None: kept).
+    retention_months: int | None = None
     # (what, how) → count, e.g. ("person", "updated") → 1: what this import changed.
     changes: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -58,6 +60,12 @@ class ImportSummary:
             for (what, how), n in sorted(self.changes.items())
         ]
         return "changed: " + ", ".join(parts)
+
+    def retention_line(self) -> str:
+        if self.retention_months is None:
+            return "retention: off (answers, notes and exports are kept until someone is forgotten)"
+        months = "1 month" if self.retention_months == 1 else f"{self.retention_months} months"
+        return f"retention: answers, notes and exports are deleted {months} after each exchange ends"
 
 
 async def import_programme(store: Store, path: Path) -> ImportSummary:
@@ -176,6 +184,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         reminder_after_days=p.reminders.after_days,
         reminder_max=p.reminders.max,
         digest_every=p.digest.every,
+        retention_months=p.retention.delete_after_months,
     )
     await session.flush()
     for o in spec.organisations:
@@ -317,6 +326,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         people=len(people),
         panels=len(spec.panels),
         forgotten_kept=forgotten_kept,
+        retention_months=p.retention.delete_after_months,
     )
 
 
