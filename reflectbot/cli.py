@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from reflectbot.audit_command import register as _register_audit_command
 from reflectbot.cli_common import (
     App,
     Options,
@@ -287,6 +288,7 @@ def demo(
 
 
 _register_output_commands(app)
+_register_audit_command(app)
 
 if __name__ == "__main__":
     app()

@@ -79,7 +79,10 @@ def _messages_of(person_id: str) -> Any:
 
 
 async def _with_words(session: AsyncSession, person_ids: list[str]) -> set[str]:
-    """Those of these people of whom something they wrote (or a message quoting it) is stored."""
+    """Those of these people of whom something they wrote is stored. Messages are not looked at:
+    one quotes a person's words only when those words are stored too, and the sweeps go on
+    writing other messages to them (which would have their words deleted, and audited, again
+    at every tick)."""
     found: set[str] = set()
     for query in (
         select(Answer.person_id).where(col(Answer.person_id).in_(person_ids), col(Answer.text) != ""),
@@ -92,12 +95,6 @@ async def _with_words(session: AsyncSession, person_ids: list[str]) -> set[str]:
             col(InboundEvent.person_id).in_(person_ids),
             col(InboundEvent.status) == InboxStatus.FAILED,
             col(InboundEvent.payload).is_not(None),
-        ),
-        select(OutboxMessage.person_id).where(
-            col(OutboxMessage.person_id).in_(person_ids), _text(OutboxMessage) != ""
-        ),
-        select(OutboxMessage.about_person_id).where(
-            col(OutboxMessage.about_person_id).in_(person_ids), _text(OutboxMessage) != ""
         ),
     ):
         found.update(p for p in (await session.exec(query.distinct())).all() if p is not None)
