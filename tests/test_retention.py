@@ -173,6 +173,8 @@ async def test_a_person_who_writes_again_afterwards_has_that_deleted_too(lived: 
 
 async def test_with_retention_off_nothing_is_deleted(store: Store, tmp_path: Path) -> None:
     lived = await open_programme(store, tmp_path, months=None)
+    summary = await import_programme(store, programme_file(tmp_path, months=None))
+    assert summary.retention_line().startswith("retention: off")
     before = await table_rows(store)
     assert await lived.tick() == 0
     after = await table_rows(store)
