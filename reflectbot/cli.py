@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.i18n import english_count
+from reflectbot.audit_command import register as _register_audit_command
 from reflectbot.cli_common import (
     App,
     Options,
@@ -96,6 +97,7 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
         )
     if summary.came_back:
         typer.echo("back in the programme: " + ", ".join(summary.came_back))
+    typer.echo(summary.retention_line())
 
 
 @app.command()
@@ -133,9 +135,10 @@ def export(
     """Print (or write) that person's data as JSON."""
     from bot.privacy import UnknownPerson, export_person
     from reflectbot.output_commands import write_text
+    from storage.audit import command_line
 
     try:
-        data = run(lambda store: export_person(store, person))
+        data = run(lambda store: export_person(store, person, audited_as=command_line()))
     except UnknownPerson:
         raise fail(f"no person {person!r}") from None
     write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", out)
@@ -148,6 +151,7 @@ def forget(
 ) -> None:
     """Delete that person's reflections, aha moments and chat identities. Asks first."""
     from bot.privacy import UnknownPerson, forget_person
+    from storage.audit import command_line
 
     if not yes:
         if not sys.stdin.isatty():
@@ -155,7 +159,7 @@ def forget(
         if not typer.confirm(f"Delete everything {person} wrote and how to reach them, for good?"):
             raise fail("nothing was deleted")
     try:
-        counts = run(lambda store: forget_person(store, person))
+        counts = run(lambda store: forget_person(store, person, actor=command_line()))
     except UnknownPerson:
         raise fail(f"no person {person!r}") from None
     typer.echo(
@@ -198,7 +202,12 @@ def tick(
             f"{plural(report.groups_opened, 'day', 'days')} opened, "
             f"{plural(report.reminders, 'reminder', 'reminders')}, {plural(report.digests, 'digest', 'digests')}, "
             f"{plural(report.panel_packs, 'panel pack', 'panel packs')}; "
-            f"{report.drained.sent} sent, {report.drained.retried} to retry, {report.drained.failed} failed",
+            f"{report.drained.sent} sent, {report.drained.retried} to retry, {report.drained.failed} failed"
+            + (
+                f"; retention: deleted what {plural(report.retention, 'person', 'people')} wrote"
+                if report.retention
+                else ""
+            ),
             err=True,
         )
 
@@ -294,6 +303,7 @@ def demo(
 
 
 _register_output_commands(app)
+_register_audit_command(app)
 
 if __name__ == "__main__":
     app()

@@ -35,6 +35,7 @@ from storage.models import (
 from storage.outbox import enqueue
 from storage.people import person_for_update
 from storage.programme_file import local_time
+from storage.retention import apply_retention
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class SweepReport:
     resumed: int = 0
     digests: int = 0
     panel_packs: int = 0
+    retention: int = 0  # people whose words were deleted, their exchange long over
     drained: DrainResult = field(default_factory=DrainResult)
 
 
@@ -212,6 +214,7 @@ class Sweeps:
         await between()
         report.resumed = await self.resume_paused(now, snap)
         report.expired = await self.expire(now, snap)
+        report.retention = await apply_retention(self.store, now)
         await between()
         report.started = await self.start_due(now, snap)
         report.started += await self.continue_agendas(now, snap)

@@ -53,6 +53,8 @@ class ImportSummary:
     # Names of people no longer in the file (asked nothing more) and of people listed again.
     left: tuple[str, ...] = ()
     came_back: tuple[str, ...] = ()
+    # Months after an exchange ends that what the person wrote is deleted (None: kept).
+    retention_months: int | None = None
     # (what, how) → count, e.g. ("person", "updated") → 1: what this import changed.
     changes: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -65,6 +67,12 @@ class ImportSummary:
             for (what, how), n in sorted(self.changes.items())
         ]
         return "changed: " + ", ".join(parts)
+
+    def retention_line(self) -> str:
+        if self.retention_months is None:
+            return "retention: off (answers, notes and exports are kept until someone is forgotten)"
+        months = "1 month" if self.retention_months == 1 else f"{self.retention_months} months"
+        return f"retention: answers, notes and exports are deleted {months} after each exchange ends"
 
 
 async def import_programme(store: Store, path: Path) -> ImportSummary:
@@ -219,6 +227,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         reminder_after_days=p.reminders.after_days,
         reminder_max=p.reminders.max,
         digest_every=p.digest.every,
+        retention_months=p.retention.delete_after_months,
     )
     await session.flush()
     for o in spec.organisations:
@@ -379,6 +388,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         forgotten_kept=forgotten_kept,
         left=tuple(left),
         came_back=tuple(came_back),
+        retention_months=p.retention.delete_after_months,
     )
 
 

@@ -81,6 +81,8 @@ class Programme(SQLModel, table=True):
     reminder_after_days: int = 2
     reminder_max: int = 2
     digest_every: str = "monday 08:00"
+    # What a person wrote is deleted this many months after their exchange ended (None: kept).
+    retention_months: int | None = None
 
 
 class Organisation(SQLModel, table=True):
@@ -322,3 +324,25 @@ class InboundEvent(SQLModel, table=True):
     attempts: int = 0
     taken_at: datetime | None = None
     last_error: str | None = None
+
+
+class AuditKind(StrEnum):
+    EXPORT = "export"
+    FORGET = "forget"
+    RETENTION = "retention"
+    COORDINATOR_LINK = "coordinator-link"
+
+
+class AuditEvent(SQLModel, table=True):
+    """What was done with a person's data: who, when (the database's clock) and what (the kind,
+    with ids and counts). Never what anyone wrote. Written only through `storage.audit`, in the
+    transaction of what it records."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    kind: AuditKind = Field(sa_type=StatusColumn(AuditKind))
+    # Who did it: "cli:USER" (a command run by hand), "person:ID" (their own request in a chat),
+    # "scheduler" (a sweep), "coordinator:ID".
+    actor: str
+    person_id: str | None = Field(default=None, index=True)  # whose data
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
