@@ -17,7 +17,7 @@ from bot.calendar import WorkCalendar
 from bot.conversation import begin_next, repeat_current
 from bot.delivery import Deliverer, DrainResult
 from bot.engine import Engine
-from bot.plan import Directory, Planned
+from bot.plan import Directory
 from bot.prompts import remind
 from bot.reports.digest import digest_message
 from bot.reports.panel_pack import panel_pack_messages
@@ -43,8 +43,6 @@ logger = logging.getLogger(__name__)
 # working day; a sweep missed in that window (process down) catches up in the next one rather
 # than waking someone at night.
 PROMPT_WINDOW = timedelta(hours=10)
-# The welcome is for the first days of an exchange, not for someone imported months later.
-WELCOME_WITHIN = timedelta(days=7)
 # How long a taken reply's event id is remembered; platforms retry within minutes.
 INBOX_KEEPS = timedelta(days=7)
 # Conversations that can still expire or go on.
@@ -71,14 +69,6 @@ def in_prompt_window(cal: WorkCalendar, now: datetime) -> bool:
         return False
     opens = cal.prompt_at(day)
     return opens <= now < opens + PROMPT_WINDOW
-
-
-def _startable(planned: Planned, now: datetime) -> bool:
-    """Whether a planned conversation can still start at or after `now`: not past its deadline,
-    and a welcome only in the first days of the exchange."""
-    if planned.expires_at is not None and planned.expires_at <= now:
-        return False
-    return not (planned.flow == "welcome" and now - planned.due_at > WELCOME_WITHIN)
 
 
 def _paused(person: Person, cal: WorkCalendar, now: datetime) -> bool:
@@ -319,12 +309,12 @@ class Sweeps:
             have = {p.key for p in plan if p.key in snap.keys}
             if not _paused(person, cal, now) and in_prompt_window(cal, now):
                 for planned in plan:
-                    if planned.key in have or planned.due_at > now or not _startable(planned, now):
+                    if planned.key in have or planned.due_at > now or not planned.can_start(now):
                         continue
                     if await self.engine.start(person.id, planned, now) is not None:
                         started += 1
                         have.add(planned.key)
-            upcoming = [p.due_at for p in plan if p.key not in have and _startable(p, now)]
+            upcoming = [p.due_at for p in plan if p.key not in have and p.can_start(now)]
             computed.append((person, min(upcoming, default=None)))
         await self._remember_next_due(computed)
         return started

@@ -49,3 +49,21 @@ async def test_a_quiet_sweep_reads_nobody_and_a_moved_midpoint_still_starts_on_i
             await session.exec(select(Conversation).where(Conversation.key == "midpoint:rina"))
         ).one_or_none()
     assert started is not None and started.started_at == midpoint.due_at
+
+
+async def test_the_final_reflection_is_not_started_for_someone_long_home(programme: Store) -> None:
+    """Rina's exchange ended on 25 June 2027: her final reflection starts in the weeks around
+    then (tests/test_scenarios.py), but a tick months later (the server was off all summer) does
+    not start it."""
+    sweeps = Sweeps(Engine(programme), Deliverer(programme, {"console": RecordingSender()}))
+    autumn = datetime(2027, 10, 4, 4, 30, tzinfo=UTC)  # a Monday, 10:15 in Kathmandu
+    await sweeps.run_all(autumn)
+    async with programme.reading() as session:
+        final = (
+            await session.exec(select(Conversation).where(Conversation.key == "final:rina"))
+        ).one_or_none()
+    assert final is None
+
+    # Nothing is left due for her: later sweeps do not read her again.
+    async with programme.reading() as session:
+        assert [p.id for p in (await Snapshot.load(session, autumn)).due if p.id == "rina"] == []
