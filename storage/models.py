@@ -289,7 +289,7 @@ class OutboxMessage(SQLModel, table=True):
     person_id: str | None = Field(default=None, foreign_key="person.id", index=True)
     channel: str | None = None
     conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
-    question_id: int | None = Field(default=None, foreign_key="question.id")
+    question_id: int | None = Field(default=None, foreign_key="question.id", index=True)
     # Whose words the message quotes when it goes to someone else (a support alert), so that
     # forgetting that person removes it too.
     about_person_id: str | None = Field(default=None, index=True)
@@ -301,7 +301,8 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     platform: str | None = None
-    platform_message_id: str | None = None
+    # Looked up when a click on a sent message comes back (storage/sent.py).
+    platform_message_id: str | None = Field(default=None, index=True)
     last_error: str | None = None
     created_at: datetime
 
