@@ -43,7 +43,7 @@ lint: $(VENV)/.installed-test
 
 # After changing a text in bot/: refresh the template and every catalogue (then translate).
 catalogs: $(VENV)/.installed-test
-	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ --no-location --omit-header --sort-output -o bot/locales/reflectbot.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ -k NP_:1,2 --no-location --omit-header --sort-output -o bot/locales/reflectbot.pot .
 	$(BIN)/pybabel update -D reflectbot -i bot/locales/reflectbot.pot -d bot/locales --no-fuzzy-matching --ignore-obsolete
 
 clean:

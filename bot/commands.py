@@ -26,8 +26,9 @@ from bot.prompts import render
 from bot.status import agenda_lines
 from bot.support import handled_command, send_support_request
 from bot.turn import Turn
+from storage import audit
 from storage.conversations import answered_in, current_question, latest_started
-from storage.models import Answer, Conversation, Question, QuestionStatus
+from storage.models import Answer, AuditKind, Conversation, Question, QuestionStatus
 from storage.moments import moments_of
 from storage.outbox import supersede_held_questions
 from storage.pending_actions import Correction, SharedAha, SupportMessage
@@ -220,7 +221,15 @@ async def _export(turn: Turn, _c: Command) -> None:
         always=True,
         op=Op.DELIVER_EXPORT,
     )
-    await turn.send(export, turn.key("export"))
+    key = turn.key("export")
+    await turn.send(export, key)
+    await audit.record(
+        turn.session,
+        AuditKind.EXPORT,
+        actor=audit.person(turn.person.id),
+        person_id=turn.person.id,
+        detail={"outbox": key},
+    )
 
 
 async def _answered(turn: Turn) -> list[tuple[Question, Answer]]:

@@ -132,7 +132,7 @@ async def continue_now(turn: Turn) -> Conversation | None:
     if opened is not None:
         return opened
     for planned in await plan_for(turn.session, turn.person):
-        if planned.expires_at is not None and planned.expires_at <= turn.now:
+        if not planned.can_start(turn.now):
             continue
         if await conversation_by_key(turn.session, planned.key) is None:
             conv = await start(turn, planned)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.i18n import N_
+from bot.i18n import N_, NP_, Plural
 from bot.messages import QuestionKind
 
 OUTCOME_LABELS = {
@@ -57,7 +57,7 @@ class QuestionSpec:
 class FlowSpec:
     id: str
     title: str
-    intro: str
+    intro: str | Plural  # a Plural counts its {days}
     outro: str
     questions: tuple[QuestionSpec, ...] = ()
     spread_over_days: bool = False
@@ -81,7 +81,17 @@ def _consent(key: str, section: str) -> QuestionSpec:
 WELCOME = FlowSpec(
     id="welcome",
     title=N_("Welcome"),
-    intro=N_(
+    intro=NP_(
+        "Hello {name}! I am reflectbot, the reflection companion of {programme}.\n"
+        "What I will ask, and when:\n"
+        "• around the middle of your exchange (from {midpoint}), a few short questions on "
+        "{days} working day: what you observe, what you learn about your learning goals, what you "
+        "achieve, your next steps;\n"
+        "• before a panel you present at, your aha moments and a key takeaway;\n"
+        "• at the end of your exchange (from {final}), what came of it.\n"
+        "Who sees what: your coordinators ({coordinators}) see your answers. The panel sees only "
+        "what you agree to share, with your name or anonymously. No one else sees what you write.\n"
+        "Write {cmd_help} at any time to see what you can do.",
         "Hello {name}! I am reflectbot, the reflection companion of {programme}.\n"
         "What I will ask, and when:\n"
         "• around the middle of your exchange (from {midpoint}), a few short questions on each of "
@@ -91,7 +101,8 @@ WELCOME = FlowSpec(
         "• at the end of your exchange (from {final}), what came of it.\n"
         "Who sees what: your coordinators ({coordinators}) see your answers. The panel sees only "
         "what you agree to share, with your name or anonymously. No one else sees what you write.\n"
-        "Write {cmd_help} at any time to see what you can do."
+        "Write {cmd_help} at any time to see what you can do.",
+        "days",
     ),
     outro="",
 )
@@ -99,10 +110,14 @@ WELCOME = FlowSpec(
 MIDPOINT = FlowSpec(
     id="midpoint",
     title=N_("Midpoint reflection"),
-    intro=N_(
+    intro=NP_(
+        "You are halfway through your exchange at {host}. Time to look back and ahead: over the "
+        "next {days} working day I will ask a few questions. Write {cmd_all_now} to answer "
+        "them all at once, {cmd_skip} to leave one out, {cmd_help} for more.",
         "You are halfway through your exchange at {host}. Time to look back and ahead: over the "
         "next {days} working days I will ask a few questions each day. Write {cmd_all_now} to "
-        "answer them all at once, {cmd_skip} to leave one out, {cmd_help} for more."
+        "answer them all at once, {cmd_skip} to leave one out, {cmd_help} for more.",
+        "days",
     ),
     outro=N_("Thank you! Your midpoint reflection is complete. Your coordinators can now read it."),
     spread_over_days=True,

@@ -13,6 +13,11 @@ from bot.calendar import WorkCalendar
 from storage.models import Organisation, Panel, PanelPresenter, Person, Programme
 from storage.programme_file import local_time
 
+# The welcome is for the first days of an exchange, not for someone imported months later; the
+# final reflection is for the weeks around its end, not for someone long home.
+WELCOME_WITHIN = timedelta(days=7)
+FINAL_WITHIN = timedelta(days=28)
+
 
 @dataclass(frozen=True)
 class Planned:
@@ -21,6 +26,15 @@ class Planned:
     due_at: datetime
     expires_at: datetime | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    # The last moment it may still start (a welcome in the first days of the exchange, the
+    # final reflection in the weeks after it); once started, `expires_at` alone ends it.
+    starts_until: datetime | None = None
+
+    def can_start(self, now: datetime) -> bool:
+        """Whether it can still start at or after `now`."""
+        if self.expires_at is not None and self.expires_at <= now:
+            return False
+        return self.starts_until is None or now <= self.starts_until
 
 
 @dataclass
@@ -57,8 +71,9 @@ class Directory:
             return []
         cal = self.calendar(person)
         final_due = cal.first_prompt_on_or_after(final_date(person.end))
+        welcome_due = cal.first_prompt_on_or_after(person.start)
         plans = [
-            Planned(f"welcome:{person.id}", "welcome", cal.first_prompt_on_or_after(person.start)),
+            Planned(f"welcome:{person.id}", "welcome", welcome_due, starts_until=welcome_due + WELCOME_WITHIN),
             Planned(
                 f"midpoint:{person.id}", "midpoint",
                 cal.first_prompt_on_or_after(midpoint_date(person.start, person.end)),
@@ -75,7 +90,14 @@ class Directory:
                     context={"panel_id": panel.id},
                 )
             )
-        plans.append(Planned(f"final:{person.id}", "final", final_due))
+        plans.append(
+            Planned(
+                f"final:{person.id}",
+                "final",
+                final_due,
+                starts_until=cal.prompt_at(person.end + FINAL_WITHIN),
+            )
+        )
         return sorted(plans, key=lambda p: p.due_at)
 
 

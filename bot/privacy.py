@@ -8,11 +8,14 @@ from typing import Any
 
 from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import audit
 from storage.db import Store
 from storage.models import (
     AhaMoment,
     Answer,
+    AuditKind,
     ChatIdentity,
     Conversation,
     InboundEvent,
@@ -37,77 +40,98 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-async def export_person(store: Store, person_id: str) -> dict[str, Any]:
-    async with store.reading() as session:
-        person = await session.get(Person, person_id)
-        if person is None:
-            raise UnknownPerson(person_id)
-        answers = await session.exec(
-            select(Answer, Question, Conversation)
-            .join(Question, col(Answer.question_id) == Question.id)
-            .join(Conversation, col(Question.conversation_id) == Conversation.id)
-            .where(Answer.person_id == person_id)
-            .order_by(col(Conversation.id), col(Question.position))
+async def export_person(store: Store, person_id: str, audited_as: str | None = None) -> dict[str, Any]:
+    """The person's data. With `audited_as` (who asks: `storage.audit.command_line()`), the
+    export is written to the audit log in the transaction that reads it."""
+    if audited_as is None:
+        async with store.reading() as session:
+            return await _export(session, person_id)
+    async with store.session() as session:
+        data = await _export(session, person_id)
+        await audit.record(
+            session,
+            AuditKind.EXPORT,
+            actor=audited_as,
+            person_id=person_id,
+            detail={
+                "reflections": len(data["reflections"]),
+                "aha_moments": len(data["aha_moments"]),
+                "support_requests": len(data["support_requests"]),
+                "notes": len(data["notes"]),
+            },
         )
-        reflections = [
-            {
-                "flow": conv.flow,
-                "question": question.text,
-                "answer": answer.text,
-                "values": answer.values,
-                "learning_goal": answer.goal_id,
-                "answered_at": _iso(answer.answered_at),
-                "corrected_at": _iso(answer.corrected_at),
-            }
-            for answer, question, conv in answers.all()
-        ]
-        moments = await session.exec(
-            select(AhaMoment).where(AhaMoment.person_id == person_id).order_by(col(AhaMoment.id))
-        )
-        supports = await session.exec(
-            select(SupportRequest)
-            .where(SupportRequest.person_id == person_id)
-            .order_by(col(SupportRequest.id))
-        )
-        goals = await session.exec(
-            select(LearningGoal)
-            .join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
-            .where(PersonGoal.person_id == person_id)
-            .order_by(col(PersonGoal.position))
-        )
-        identities = await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))
-        notes = await session.exec(
-            select(Note).where(Note.person_id == person_id).order_by(col(Note.written_at), col(Note.id))
-        )
-        return {
-            "person": person.id,
-            "name": person.name,
-            "forgotten": person.forgotten,
-            "learning_goals": [{"id": g.id, "text": g.text} for g in goals.all()],
-            "chat_identities": [{"platform": i.platform, "id": i.external_id} for i in identities.all()],
-            "reflections": reflections,
-            "aha_moments": [
-                {
-                    "text": m.text,
-                    "kind": m.kind,
-                    "consent": m.consent,
-                    "panel": m.panel_id,
-                    "created_at": _iso(m.created_at),
-                }
-                for m in moments.all()
-            ],
-            "support_requests": [
-                {"text": s.text, "created_at": _iso(s.created_at), "handled_at": _iso(s.handled_at)}
-                for s in supports.all()
-            ],
-            # What they wrote that answered no question.
-            "notes": [{"text": n.text, "written_at": _iso(n.written_at)} for n in notes.all()],
+        return data
+
+
+async def _export(session: AsyncSession, person_id: str) -> dict[str, Any]:
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise UnknownPerson(person_id)
+    answers = await session.exec(
+        select(Answer, Question, Conversation)
+        .join(Question, col(Answer.question_id) == Question.id)
+        .join(Conversation, col(Question.conversation_id) == Conversation.id)
+        .where(Answer.person_id == person_id)
+        .order_by(col(Conversation.id), col(Question.position))
+    )
+    reflections = [
+        {
+            "flow": conv.flow,
+            "question": question.text,
+            "answer": answer.text,
+            "values": answer.values,
+            "learning_goal": answer.goal_id,
+            "answered_at": _iso(answer.answered_at),
+            "corrected_at": _iso(answer.corrected_at),
         }
+        for answer, question, conv in answers.all()
+    ]
+    moments = await session.exec(
+        select(AhaMoment).where(AhaMoment.person_id == person_id).order_by(col(AhaMoment.id))
+    )
+    supports = await session.exec(
+        select(SupportRequest).where(SupportRequest.person_id == person_id).order_by(col(SupportRequest.id))
+    )
+    goals = await session.exec(
+        select(LearningGoal)
+        .join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
+        .where(PersonGoal.person_id == person_id)
+        .order_by(col(PersonGoal.position))
+    )
+    identities = await session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person_id))
+    notes = await session.exec(
+        select(Note).where(Note.person_id == person_id).order_by(col(Note.written_at), col(Note.id))
+    )
+    return {
+        "person": person.id,
+        "name": person.name,
+        "forgotten": person.forgotten,
+        "learning_goals": [{"id": g.id, "text": g.text} for g in goals.all()],
+        "chat_identities": [{"platform": i.platform, "id": i.external_id} for i in identities.all()],
+        "reflections": reflections,
+        "aha_moments": [
+            {
+                "text": m.text,
+                "kind": m.kind,
+                "consent": m.consent,
+                "panel": m.panel_id,
+                "created_at": _iso(m.created_at),
+            }
+            for m in moments.all()
+        ],
+        "support_requests": [
+            {"text": s.text, "created_at": _iso(s.created_at), "handled_at": _iso(s.handled_at)}
+            for s in supports.all()
+        ],
+        # What they wrote that answered no question.
+        "notes": [{"text": n.text, "written_at": _iso(n.written_at)} for n in notes.all()],
+    }
 
 
-async def forget_person(store: Store, person_id: str) -> dict[str, int]:
+async def forget_person(store: Store, person_id: str, actor: str | None = None) -> dict[str, int]:
     """Delete what the person wrote and how to reach them; keep a placeholder so that a later
-    import of the programme file does not bring them back."""
+    import of the programme file does not bring them back. The audit log records it (the counts,
+    by `actor`, a command run by hand unless said otherwise) in the same transaction."""
     async with store.session() as session:
         person = await session.get(Person, person_id)
         if person is None:
@@ -164,5 +188,12 @@ async def forget_person(store: Store, person_id: str) -> dict[str, int]:
         person.name = "(forgotten)"
         person.pending_action = None
         session.add(person)
+        await audit.record(
+            session,
+            AuditKind.FORGET,
+            actor=actor or audit.command_line(),
+            person_id=person_id,
+            detail=dict(counts),
+        )
     logger.info("forgot person %s: %s", person_id, counts)
     return counts

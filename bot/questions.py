@@ -3,6 +3,8 @@ language, with their learning goals and organisations filled in, spread over wor
 
 from __future__ import annotations
 
+from sqlalchemy import insert
+
 from bot.flows import FLOWS, SCALE_CHOICES, FlowSpec, QuestionSpec
 from bot.i18n import N_, format_day, format_moment
 from bot.plan import calendar_for, final_date, midpoint_date
@@ -61,13 +63,14 @@ async def create_questions(turn: Turn, conv: Conversation, flow: FlowSpec) -> No
     atom_group = {atom: i * days // len(atoms) for i, atom in enumerate(atoms)} if atoms else {}
     conv.group_count = days
     params = await texts_for(turn, conv)
+    rows: list[dict[str, object]] = []
     for position, (spec, goal) in enumerate(items):
         values = dict(params, goal=goal.text if goal else "")
         values.update({k: turn.t(v) for k, v in spec.params.items()})
         choices = [{"value": v, "label": turn.t(label)} for v, label in spec.choices] or None
         if spec.kind == "scale":
             choices = [{"value": v, "label": label} for v, label in SCALE_CHOICES]
-        turn.session.add(
+        rows.append(
             Question(
                 conversation_id=conv.id,
                 person_id=turn.person.id,
@@ -78,9 +81,11 @@ async def create_questions(turn: Turn, conv: Conversation, flow: FlowSpec) -> No
                 goal_id=goal.id if goal else None,
                 text=turn.t(spec.text, **values),
                 choices=choices,
-            )
+            ).model_dump(exclude={"id"})
         )
-    await turn.session.flush()
+    # One statement for all of them (a sweep may start thousands of conversations at once).
+    if rows:
+        await turn.session.exec(insert(Question), params=rows)  # type: ignore[call-overload]
     turn.questions_changed(conv)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.agenda import rank
 from bot.flows import FLOWS
-from bot.i18n import N_
+from bot.i18n import N_, NP_
 from bot.plan import plan_for
 from bot.progress import progress_of
 from bot.turn import Turn
@@ -22,7 +22,11 @@ async def agenda_lines(turn: Turn) -> list[str]:
         where = await progress_of(turn.session, conv)
         lines.append(
             turn.t(
-                N_("{flow}: {done} of {total} questions answered."),
+                NP_(
+                    "{flow}: {done} of {total} question answered.",
+                    "{flow}: {done} of {total} questions answered.",
+                    "total",
+                ),
                 flow=turn.t(FLOWS[conv.flow].title),
                 done=where.done,
                 total=where.total,
@@ -38,9 +42,17 @@ async def agenda_lines(turn: Turn) -> list[str]:
     for other in sorted(await waiting_conversations(turn.session, turn.person.id), key=rank):
         where = await progress_of(turn.session, other)
         message = (
-            N_("Waiting: {flow}, {done} of {total} questions answered; it continues afterwards.")
+            NP_(
+                "Waiting: {flow}, {done} of {total} question answered; it continues afterwards.",
+                "Waiting: {flow}, {done} of {total} questions answered; it continues afterwards.",
+                "total",
+            )
             if other.status == ConversationStatus.WAITING
-            else N_("Due: {flow}, {total} questions; it starts afterwards.")
+            else NP_(
+                "Due: {flow}, {total} question; it starts afterwards.",
+                "Due: {flow}, {total} questions; it starts afterwards.",
+                "total",
+            )
         )
         lines.append(
             turn.t(message, flow=turn.t(FLOWS[other.flow].title), done=where.done, total=where.total)

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import Translator, format_moment
+from bot.i18n import Plural, Translator, format_moment
 from bot.messages import Outgoing
 from bot.plan import calendar_for
 from storage.conversations import open_conversation, questions_of
-from storage.models import Conversation, LearningGoal, Person, Programme, Question
+from storage.models import Conversation, LearningGoal, Organisation, Person, Programme, Question
 from storage.outbox import enqueue
 from storage.people import goals_of
 
@@ -35,6 +35,7 @@ class Turn:
         # twice, by two processes or after a crash, writes each message once.
         self.origin = origin
         self._written = 0
+        self._held: list[Organisation | None] = []
         self.language = person.language or programme.language
         # Read once per turn: the same row objects, which the turn itself updates in place.
         self._goals: list[LearningGoal] | None = None
@@ -48,7 +49,17 @@ class Turn:
     ) -> Turn:
         programme = await session.get(Programme, person.programme_id)
         assert programme is not None
-        return cls(session, person, programme, now, translator, origin)
+        turn = cls(session, person, programme, now, translator, origin)
+        # Held for the turn: the session's identity map keeps rows only while something refers
+        # to them, and a turn reads the person's organisations several times (calendar, texts).
+        turn._held = [
+            await session.get(Organisation, org_id)
+            for org_id in dict.fromkeys(
+                (person.host_organisation_id, person.home_organisation_id, person.organisation_id)
+            )
+            if org_id
+        ]
+        return turn
 
     def key(self, kind: str) -> str:
         """The outbox key of this turn's next message of that kind."""
@@ -56,11 +67,15 @@ class Turn:
         return f"{kind}:{self.person.id}:{self.origin}:{self._written}"
 
     # -- messages -------------------------------------------------------------------------
-    def t(self, message: str, **values: object) -> str:
+    def t(self, message: str | Plural, **values: object) -> str:
         return self.translator.gettext(self.language, message, **values)
 
     async def say(
-        self, message: str, key: str | None = None, conversation: Conversation | None = None, **values: object
+        self,
+        message: str | Plural,
+        key: str | None = None,
+        conversation: Conversation | None = None,
+        **values: object,
     ) -> None:
         """A notice to this person, in their language. Replies to their own commands carry no key."""
         out = Outgoing(

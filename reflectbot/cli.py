@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.i18n import english_count
+from reflectbot.audit_command import register as _register_audit_command
 from reflectbot.cli_common import (
     App,
     Options,
@@ -46,8 +48,8 @@ def options(
     Options.debug, Options.verbose = debug, verbose
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+# The command line speaks English.
+plural = english_count
 
 
 @app.command()
@@ -79,10 +81,14 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(code=2) from None
     typer.echo(
-        f"imported {summary.programme}: {plural(summary.organisations, 'organisation')}, "
-        f"{plural(summary.partnerships, 'partnership')}, {summary.people} people, "
-        f"{plural(summary.panels, 'panel')}"
-        + (f" ({summary.forgotten_kept} forgotten people left forgotten)" if summary.forgotten_kept else "")
+        f"imported {summary.programme}: {plural(summary.organisations, 'organisation', 'organisations')}, "
+        f"{plural(summary.partnerships, 'partnership', 'partnerships')}, "
+        f"{plural(summary.people, 'person', 'people')}, {plural(summary.panels, 'panel', 'panels')}"
+        + (
+            f" ({plural(summary.forgotten_kept, 'forgotten person', 'forgotten people')} left forgotten)"
+            if summary.forgotten_kept
+            else ""
+        )
     )
     typer.echo(summary.changes_line())
     if summary.left:
@@ -92,6 +98,7 @@ def import_(file: Annotated[Path, typer.Argument(help="programme file (YAML)")])
         )
     if summary.came_back:
         typer.echo("back in the programme: " + ", ".join(summary.came_back))
+    typer.echo(summary.retention_line())
 
 
 @app.command()
@@ -129,9 +136,10 @@ def export(
     """Print (or write) that person's data as JSON."""
     from bot.privacy import UnknownPerson, export_person
     from reflectbot.output_commands import write_text
+    from storage.audit import command_line
 
     try:
-        data = run(lambda store: export_person(store, person))
+        data = run(lambda store: export_person(store, person, audited_as=command_line()))
     except UnknownPerson:
         raise fail(f"no person {person!r}") from None
     write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", out)
@@ -144,6 +152,7 @@ def forget(
 ) -> None:
     """Delete that person's reflections, aha moments and chat identities. Asks first."""
     from bot.privacy import UnknownPerson, forget_person
+    from storage.audit import command_line
 
     if not yes:
         if not sys.stdin.isatty():
@@ -151,7 +160,7 @@ def forget(
         if not typer.confirm(f"Delete everything {person} wrote and how to reach them, for good?"):
             raise fail("nothing was deleted")
     try:
-        counts = run(lambda store: forget_person(store, person))
+        counts = run(lambda store: forget_person(store, person, actor=command_line()))
     except UnknownPerson:
         raise fail(f"no person {person!r}") from None
     typer.echo(
@@ -189,9 +198,17 @@ def tick(
         finally:
             await server.close()
         typer.echo(
-            f"tick {moment.isoformat()}: {report.started} conversations started, {report.groups_opened} days opened, "
-            f"{report.reminders} reminders, {report.digests} digests, {report.panel_packs} panel packs; "
-            f"{report.drained.sent} sent, {report.drained.retried} to retry, {report.drained.failed} failed",
+            f"tick {moment.isoformat()}: "
+            f"{plural(report.started, 'conversation', 'conversations')} started, "
+            f"{plural(report.groups_opened, 'day', 'days')} opened, "
+            f"{plural(report.reminders, 'reminder', 'reminders')}, {plural(report.digests, 'digest', 'digests')}, "
+            f"{plural(report.panel_packs, 'panel pack', 'panel packs')}; "
+            f"{report.drained.sent} sent, {report.drained.retried} to retry, {report.drained.failed} failed"
+            + (
+                f"; retention: deleted what {plural(report.retention, 'person', 'people')} wrote"
+                if report.retention
+                else ""
+            ),
             err=True,
         )
 
@@ -288,6 +305,7 @@ def demo(
 
 _register_output_commands(app)
 _register_pairs_command(app)
+_register_audit_command(app)
 
 if __name__ == "__main__":
     app()

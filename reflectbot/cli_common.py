@@ -20,6 +20,7 @@ from typing import Any, TextIO, TypeVar
 import typer
 from pydantic import ValidationError
 
+from reflectbot.logs import FORMAT, PrivateRecords
 from reflectbot.settings import Settings
 
 T = TypeVar("T")
@@ -38,13 +39,30 @@ class Options:
 
 
 def configure_logging(level: str, stream: TextIO) -> None:
-    """The one place logging is set up (reflectbot.logs.configure_logging is to take its place:
-    it forces a new root handler, which must first stop leaking into tests that run commands in
-    the same process). Logs go to `stream`, never to the stream a conversation is printed on."""
-    logging.basicConfig(level=level, stream=stream, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """The one place a command sets logging up: a handler on `stream` (never the stream a
+    conversation is printed on) with the filter that keeps what people wrote out of every line
+    (`reflectbot.logs.PrivateRecords`).
+
+    It is installed only where nothing else handles logs yet (a command in a process of its
+    own), and then kept for the process's life (a second call sets the level again). A command
+    run inside another program's process (a test's CliRunner, under pytest's handlers) leaves
+    that program's logging as it found it, as `logging.basicConfig` did."""
     # Library chatter (a line per migration check, two per sweep) would drown our own lines.
     for noisy in ("alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    root = logging.getLogger()
+    if not any(isinstance(h, _CommandHandler) for h in root.handlers):
+        if root.handlers:
+            return
+        handler = _CommandHandler(stream)
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.addFilter(PrivateRecords())
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+class _CommandHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler a command installs (told apart from anyone else's)."""
 
 
 def settings_problem(exc: ValidationError) -> str:

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from bot.delivery import Deliverer
 from bot.engine import Engine
+from bot.i18n import english_count as plural
 from bot.messages import Delivery, Incoming, Op, Outgoing
 from bot.plan import Directory
 from scheduler.sweeps import Sweeps
@@ -267,7 +268,8 @@ async def run_demo(programme: Path, out: TextIO, directory: Path = Path("demo"),
         first = min(p.start for p in participants if p.start)
         last = max(p.end for p in participants if p.end)
         print(
-            f"reflectbot demo: {summary.programme}, {len(participants)} participants, {first} to {last}, "
+            f"reflectbot demo: {summary.programme}, {plural(len(participants), 'participant', 'participants')}, "
+            f"{first} to {last}, "
             f"on a simulated clock; each line shows UTC and the recipient's own local time.\n",
             file=out,
         )
@@ -304,7 +306,8 @@ async def run_demo(programme: Path, out: TextIO, directory: Path = Path("demo"),
 
 def _explore(out: TextIO, sent: int, timeline: Timeline, written: list[tuple[Path, str]], database: Path) -> None:
     print(
-        f"\n{sent} messages sent; {timeline.empty_digests} weekly digests of weeks without answers left out.",
+        f"\n{plural(sent, 'message', 'messages')} sent; "
+        f"{plural(timeline.empty_digests, 'weekly digest', 'weekly digests')} of weeks without answers left out.",
         file=out,
     )
     print("\nWhat the demo left behind (open the .html files in a browser):", file=out)

@@ -118,7 +118,7 @@ def outcomes(
 ) -> None:
     """The learning-outcome report, with its chart (embedded in HTML; --png writes it as a file)."""
     from bot.i18n import Translator
-    from bot.reports.chart import chart_png, outcome_chart
+    from bot.reports.chart import chart_png, outcome_chart, png_labels_notice
     from bot.reports.outcome_report import render_html, render_markdown
     from bot.reports.outcomes import NoProgramme, build_outcomes
 
@@ -130,6 +130,9 @@ def outcomes(
     translator = Translator()
     today = datetime.now(UTC)
     if png is not None:
+        notice = png_labels_notice(translator, language or report.language)
+        if notice is not None:
+            typer.echo(f"outcomes: {notice}", err=True)
         _write(png, chart_png(outcome_chart(report, translator, language)))
     if format is FileFormat.html:
         write_text(render_html(report, translator, language, today), out, html=True)

@@ -30,7 +30,7 @@ from scheduler.lulls import Lulls
 from scheduler.runner import Runner
 from scheduler.sweeps import SweepReport, Sweeps
 from storage.db import Store
-from storage.migrate import migrate
+from storage.migrate import DatabaseNotReady, check_ready, migrate
 from storage.models import InboundEvent, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -138,10 +138,17 @@ def _healthz(server: Server) -> Callable[[web.Request], Awaitable[web.Response]]
         except Exception as exc:
             logger.error("healthz: database unreachable: %s", type(exc).__name__)
             return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+        try:
+            await check_ready(server.store)
+        except DatabaseNotReady:
+            # Another version migrated the database past this one (a rolling upgrade): this
+            # replica should take no more traffic.
+            return web.json_response({"ok": False, "database": "ok", "migrated": False}, status=503)
         return web.json_response(
             {
                 "ok": True,
                 "database": "ok",
+                "migrated": True,
                 "adapters": sorted(server.adapters),
                 "delivers_to": sorted(server.deliverer.senders),
                 "outbox": {"pending": counts.get("pending", 0), "failed": counts.get("failed", 0)},

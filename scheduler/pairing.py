@@ -20,7 +20,14 @@ from bot.plan import Planned
 from storage.models import Person
 from storage.moments import next_panel_of
 from storage.pairing_tables import PairingSettings
-from storage.pairs import all_settings, groups_of, paired_before, round_by_number, written_keys
+from storage.pairs import (
+    all_settings,
+    conversation_keys,
+    groups_of,
+    paired_before,
+    round_by_number,
+    written_keys,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,17 +48,15 @@ class PairingSweep:
         self.engine, self.store = engine, engine.store
         self.in_window, self.paused = in_window, paused
 
-    async def run(self, now: datetime, conversation_keys: set[str]) -> PairingReport:
+    async def run(self, now: datetime) -> PairingReport:
         report = PairingReport()
         async with self.store.reading() as session:
             settings = await all_settings(session)
         for one in settings:
-            await self._programme(one, now, conversation_keys, report)
+            await self._programme(one, now, report)
         return report
 
-    async def _programme(
-        self, settings: PairingSettings, now: datetime, conversation_keys: set[str], report: PairingReport
-    ) -> None:
+    async def _programme(self, settings: PairingSettings, now: datetime, report: PairingReport) -> None:
         async with self.store.reading() as session:
             pool = await Pool.load(session, settings)
         today = now.astimezone(ZoneInfo(pool.programme.timezone)).date()
@@ -65,7 +70,7 @@ class PairingSweep:
         if settings.ask == "opt-in":
             await self._invite(pool, today, now, report)
         if current is not None:
-            await self._introduce_and_check(pool, current, now, conversation_keys, report)
+            await self._introduce_and_check(pool, current, now, report)
 
     async def _invite(self, pool: Pool, today: date, now: datetime, report: PairingReport) -> None:
         settings = pool.settings
@@ -90,9 +95,7 @@ class PairingSweep:
                 if await invite(session, self.engine.translator, pool, person, now):
                     report.invitations += 1
 
-    async def _introduce_and_check(
-        self, pool: Pool, current: RoundTime, now: datetime, conversation_keys: set[str], report: PairingReport
-    ) -> None:
+    async def _introduce_and_check(self, pool: Pool, current: RoundTime, now: datetime, report: PairingReport) -> None:
         settings = pool.settings
         async with self.store.reading() as session:
             stored = await round_by_number(session, settings.programme_id, current.number)
@@ -101,6 +104,7 @@ class PairingSweep:
             groups = (await groups_of(session, [stored.id]))[stored.id]
             introduced = await written_keys(session, f"pair-intro:{stored.id}:")
             before = await paired_before(session, settings.programme_id, current.number)
+            started = await conversation_keys(session, "pairing-check:")
         ends = datetime.combine(
             min(round_day(settings, current.number + 1), settings.ends + timedelta(days=1)),
             time(0),
@@ -135,7 +139,7 @@ class PairingSweep:
                     continue
                 check_key = f"pairing-check:{group.pair.id}:{member}"
                 due = cal.add_working_days(cal.first_prompt_on_or_after(current.day), settings.check_back_after_days)
-                if check_key in conversation_keys or not due <= now < ends:
+                if check_key in started or not due <= now < ends:
                     continue
                 others = [pool.people[m].name for m in group.members if m != member and m in pool.people]
                 panel_id = None

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +36,7 @@ from storage.models import (
 from storage.outbox import enqueue
 from storage.people import person_for_update
 from storage.programme_file import local_time
+from storage.retention import apply_retention
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,6 @@ logger = logging.getLogger(__name__)
 # working day; a sweep missed in that window (process down) catches up in the next one rather
 # than waking someone at night.
 PROMPT_WINDOW = timedelta(hours=10)
-# The welcome is for the first days of an exchange, not for someone imported months later.
-WELCOME_WITHIN = timedelta(days=7)
 # How long a taken reply's event id is remembered; platforms retry within minutes.
 INBOX_KEEPS = timedelta(days=7)
 # Conversations that can still expire or go on.
@@ -61,6 +60,7 @@ class SweepReport:
     resumed: int = 0
     digests: int = 0
     panel_packs: int = 0
+    retention: int = 0  # people whose words were deleted, their exchange long over
     drained: DrainResult = field(default_factory=DrainResult)
     pairing: PairingReport = field(default_factory=PairingReport)
 
@@ -94,12 +94,46 @@ class Snapshot:
     last_reminded: dict[str, datetime] = field(default_factory=dict)
     # People with conversations waiting on their agenda and none being asked.
     idle: set[str] = field(default_factory=set)
+    # Participants whose next conversation is due, or whose plan is not computed yet.
+    due: list[Person] = field(default_factory=list)
 
     @classmethod
     async def load(cls, session: AsyncSession, now: datetime) -> Snapshot:
-        people = (await session.exec(select(Person).where(Person.forgotten == False, col(Person.left_at).is_(None)))).all()  # noqa: E712
+        """What is due now, read by indexed queries: a quiet sweep costs what is due, not what
+        exists (see `Person.next_due_at`)."""
+        # Read before the directory: a plan computed from a directory newer than the version
+        # read here is computed again by the next sweep, never left later than it should be.
+        due_now = (
+            Person.role == "participant",
+            Person.forgotten == False,  # noqa: E712
+            col(Person.left_at).is_(None),
+            or_(col(Person.planned_version) != col(Person.plan_version), col(Person.next_due_at) <= now),
+        )
+        due = (await session.exec(select(Person).where(*due_now))).all()
+        keys = (
+            await session.exec(
+                select(Conversation.key).join(Person, col(Person.id) == Conversation.person_id).where(*due_now)
+            )
+        ).all()
         open_or_pending = (
             await session.exec(select(Conversation).where(col(Conversation.status).in_(LIVE)))
+        ).all()
+        # Everyone else a sweep may act for: people with a conversation under way, a pause that
+        # ends on a date, and the coordinators (digests).
+        others = (
+            await session.exec(
+                select(Person).where(
+                    Person.forgotten == False,  # noqa: E712
+                    col(Person.left_at).is_(None),
+                    or_(
+                        col(Person.role) == "coordinator",
+                        and_(col(Person.paused).is_(True), col(Person.paused_until).is_not(None)),
+                        col(Person.id).in_(
+                            select(Conversation.person_id).where(col(Conversation.status).in_(LIVE))
+                        ),
+                    ),
+                )
+            )
         ).all()
         awaiting = (
             await session.exec(
@@ -127,8 +161,9 @@ class Snapshot:
             idle={c.person_id for c in open_or_pending if c.person_id not in asked_now},
             last_reminded={person: at for person, at in last_reminded if at is not None},
             directory=await Directory.load(session),
-            people={p.id: p for p in people},
-            keys=set((await session.exec(select(Conversation.key))).all()),
+            people={p.id: p for p in [*others, *due]},
+            due=list(due),
+            keys=set(keys),
             expiring=[
                 c.id
                 for c in open_or_pending
@@ -146,8 +181,6 @@ class Snapshot:
             panels_soon=list(panels),
         )
 
-    def participants(self) -> list[Person]:
-        return [p for p in self.people.values() if p.role == "participant"]
 
 
 class Sweeps:
@@ -173,11 +206,12 @@ class Sweeps:
         await between()
         report.resumed = await self.resume_paused(now, snap)
         report.expired = await self.expire(now, snap)
+        report.retention = await apply_retention(self.store, now)
         await between()
         report.started = await self.start_due(now, snap)
         report.started += await self.continue_agendas(now, snap)
         await between()
-        report.pairing = await PairingSweep(self.engine, in_prompt_window, _paused).run(now, snap.keys)
+        report.pairing = await PairingSweep(self.engine, in_prompt_window, _paused).run(now)
         await between()
         report.groups_opened = await self.open_due_groups(now, snap)
         await between()
@@ -272,20 +306,38 @@ class Sweeps:
 
     async def start_due(self, now: datetime, snap: Snapshot) -> int:
         started = 0
-        for person in snap.participants():
+        computed: list[tuple[Person, datetime | None]] = []
+        for person in snap.due:
             cal = snap.directory.calendar(person)
-            if _paused(person, cal, now) or not in_prompt_window(cal, now):
-                continue
-            for planned in snap.directory.plan(person):
-                if planned.key in snap.keys or planned.due_at > now:
-                    continue
-                if planned.expires_at is not None and planned.expires_at <= now:
-                    continue
-                if planned.flow == "welcome" and now - planned.due_at > WELCOME_WITHIN:
-                    continue
-                if await self.engine.start(person.id, planned, now) is not None:
-                    started += 1
+            plan = snap.directory.plan(person)
+            have = {p.key for p in plan if p.key in snap.keys}
+            if not _paused(person, cal, now) and in_prompt_window(cal, now):
+                for planned in plan:
+                    if planned.key in have or planned.due_at > now or not planned.can_start(now):
+                        continue
+                    if await self.engine.start(person.id, planned, now) is not None:
+                        started += 1
+                        have.add(planned.key)
+            upcoming = [p.due_at for p in plan if p.key not in have and p.can_start(now)]
+            computed.append((person, min(upcoming, default=None)))
+        await self._remember_next_due(computed)
         return started
+
+    async def _remember_next_due(self, computed: list[tuple[Person, datetime | None]]) -> None:
+        """Write when each person's next conversation falls due, unless an import changed the
+        programme since their row was read (then the next sweep computes it again)."""
+        changed = [
+            (p, at) for p, at in computed if p.planned_version != p.plan_version or p.next_due_at != at
+        ]
+        if not changed:
+            return
+        async with self.store.session() as session:
+            for person, at in changed:
+                await session.exec(
+                    update(Person)
+                    .where(col(Person.id) == person.id, col(Person.plan_version) == person.plan_version)
+                    .values(next_due_at=at, planned_version=person.plan_version)
+                )
 
     async def open_due_groups(self, now: datetime, snap: Snapshot) -> int:
         opened = 0

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlmodel import SQLModel, select
+from sqlalchemy import update
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Store
@@ -53,6 +54,8 @@ class ImportSummary:
     # Names of people no longer in the file (asked nothing more) and of people listed again.
     left: tuple[str, ...] = ()
     came_back: tuple[str, ...] = ()
+    # Months after an exchange ends that what the person wrote is deleted (None: kept).
+    retention_months: int | None = None
     # (what, how) → count, e.g. ("person", "updated") → 1: what this import changed.
     changes: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -66,6 +69,12 @@ class ImportSummary:
         ]
         return "changed: " + ", ".join(parts)
 
+    def retention_line(self) -> str:
+        if self.retention_months is None:
+            return "retention: off (answers, notes and exports are kept until someone is forgotten)"
+        months = "1 month" if self.retention_months == 1 else f"{self.retention_months} months"
+        return f"retention: answers, notes and exports are deleted {months} after each exchange ends"
+
 
 async def import_programme(store: Store, path: Path) -> ImportSummary:
     """Check the whole file first; write nothing unless all of it is valid."""
@@ -73,6 +82,13 @@ async def import_programme(store: Store, path: Path) -> ImportSummary:
     async with store.session() as session:
         summary = await _write(session, spec)
         summary.changes.update(_changes(session))
+        if summary.changes:
+            # Dates, calendars or panels may have moved: every plan is computed again.
+            await session.exec(
+                update(Person)
+                .where(col(Person.programme_id) == summary.programme)
+                .values(plan_version=Person.plan_version + 1)
+            )
     logger.info(
         "imported programme %s: %d organisations, %d partnerships, %d people, %d panels",
         summary.programme,
@@ -212,6 +228,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         reminder_after_days=p.reminders.after_days,
         reminder_max=p.reminders.max,
         digest_every=p.digest.every,
+        retention_months=p.retention.delete_after_months,
     )
     await session.flush()
     for o in spec.organisations:
@@ -281,18 +298,18 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
                 _identities(pt),
             )
         )
-    for col in spec.colleagues:
+    for colleague in spec.colleagues:
         people.append(
             (
                 "colleague",
                 {
-                    "id": col.id,
-                    "name": col.name,
-                    "timezone": col.timezone,
-                    "language": col.language,
-                    "organisation_id": col.organisation,
+                    "id": colleague.id,
+                    "name": colleague.name,
+                    "timezone": colleague.timezone,
+                    "language": colleague.language,
+                    "organisation_id": colleague.organisation,
                 },
-                _identities(col),
+                _identities(colleague),
             )
         )
 
@@ -384,6 +401,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         forgotten_kept=forgotten_kept,
         left=tuple(left),
         came_back=tuple(came_back),
+        retention_months=p.retention.delete_after_months,
     )
 
 

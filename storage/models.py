@@ -81,6 +81,8 @@ class Programme(SQLModel, table=True):
     reminder_after_days: int = 2
     reminder_max: int = 2
     digest_every: str = "monday 08:00"
+    # What a person wrote is deleted this many months after their exchange ended (None: kept).
+    retention_months: int | None = None
 
 
 class Organisation(SQLModel, table=True):
@@ -131,6 +133,12 @@ class Person(SQLModel, table=True):
     # When an import no longer found them in the programme file: they are asked nothing more,
     # and what they wrote is kept until `forget`. Listed again, they are back (cleared).
     left_at: datetime | None = None
+    # When their next planned conversation falls due, as computed from the programme at
+    # `planned_version`; an import that changes the programme bumps `plan_version`, and the
+    # sweep computes it again. A sweep reads only the people due or not yet computed.
+    next_due_at: datetime | None = Field(default=None, index=True)
+    plan_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    planned_version: int = Field(default=-1, sa_column_kwargs={"server_default": "-1"})
     paused: bool = False
     paused_until: date | None = None
     # A command waiting for its second half (e.g. `support` waiting for the words to send).
@@ -281,7 +289,7 @@ class OutboxMessage(SQLModel, table=True):
     person_id: str | None = Field(default=None, foreign_key="person.id", index=True)
     channel: str | None = None
     conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
-    question_id: int | None = Field(default=None, foreign_key="question.id")
+    question_id: int | None = Field(default=None, foreign_key="question.id", index=True)
     # Whose words the message quotes when it goes to someone else (a support alert), so that
     # forgetting that person removes it too.
     about_person_id: str | None = Field(default=None, index=True)
@@ -293,7 +301,8 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     platform: str | None = None
-    platform_message_id: str | None = None
+    # Looked up when a click on a sent message comes back (storage/sent.py).
+    platform_message_id: str | None = Field(default=None, index=True)
     last_error: str | None = None
     created_at: datetime
 
@@ -316,6 +325,28 @@ class InboundEvent(SQLModel, table=True):
     attempts: int = 0
     taken_at: datetime | None = None
     last_error: str | None = None
+
+
+class AuditKind(StrEnum):
+    EXPORT = "export"
+    FORGET = "forget"
+    RETENTION = "retention"
+    COORDINATOR_LINK = "coordinator-link"
+
+
+class AuditEvent(SQLModel, table=True):
+    """What was done with a person's data: who, when (the database's clock) and what (the kind,
+    with ids and counts). Never what anyone wrote. Written only through `storage.audit`, in the
+    transaction of what it records."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    kind: AuditKind = Field(sa_type=StatusColumn(AuditKind))
+    # Who did it: "cli:USER" (a command run by hand), "person:ID" (their own request in a chat),
+    # "scheduler" (a sweep), "coordinator:ID".
+    actor: str
+    person_id: str | None = Field(default=None, index=True)  # whose data
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 # Pairing's tables live in their own module; imported here so that every table is known wherever

@@ -10,7 +10,7 @@ from itertools import combinations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage, PersonGoal
+from storage.models import Conversation, OutboxMessage, PersonGoal
 from storage.outbox import insert_once
 from storage.pairing_tables import (
     Interest,
@@ -182,4 +182,10 @@ async def group_of(session: AsyncSession, pair_id: int) -> StoredGroup | None:
 async def written_keys(session: AsyncSession, prefix: str) -> set[str]:
     """The outbox keys written with this prefix (introductions, invitations already written)."""
     query = select(OutboxMessage.key).where(col(OutboxMessage.key).startswith(prefix))
+    return set((await session.exec(query)).all())
+
+
+async def conversation_keys(session: AsyncSession, prefix: str) -> set[str]:
+    """The keys of the conversations created with this prefix (check-ins already started)."""
+    query = select(Conversation.key).where(col(Conversation.key).startswith(prefix))
     return set((await session.exec(query)).all())

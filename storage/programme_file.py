@@ -105,6 +105,11 @@ class DigestSpec(_Spec):
         return value
 
 
+class RetentionSpec(_Spec):
+    # What a person wrote is deleted this many months after their exchange ended; unset: kept.
+    delete_after_months: int | None = Field(default=None, ge=1, le=240, strict=True)
+
+
 class ProgrammeSpec(_Spec):
     id: str
     name: str
@@ -114,6 +119,7 @@ class ProgrammeSpec(_Spec):
     midpoint: MidpointSpec = MidpointSpec()
     reminders: RemindersSpec = RemindersSpec()
     digest: DigestSpec = DigestSpec()
+    retention: RetentionSpec = RetentionSpec()
     timezone_is_known = field_validator("timezone")(check_timezone)
     language_is_known = field_validator("language")(check_language)
 

@@ -277,3 +277,23 @@ def test_cli_prints_the_digest(tmp_path: Path, database_url: str) -> None:
     assert result.returncode == 0 and result.stdout.startswith("<!DOCTYPE html>")
     result = run("digest", "--coordinator", "nobody")
     assert result.returncode == 2 and "no coordinator 'nobody'" in result.stderr
+
+
+async def test_a_panel_is_shown_at_its_own_time_with_its_zone_as_the_pack_shows_it(
+    transcript: Transcript, translator: Translator
+) -> None:
+    """Ingrid lives in Europe/Oslo; the panel is at 10:00 in Dhaka (06:00 in Oslo)."""
+    from bot.reports.panel_pack import build_panel_pack
+    from bot.reports.panel_pack import render_text as render_pack
+
+    t = transcript
+    await plant_week(t)
+    digest = await build_digest(t.engine.store, "ingrid", NOW + timedelta(hours=1))
+    when = "Tuesday, April 20, 2027, 10:00 (Asia/Dhaka)"
+    text = render_text(digest, translator, "en")
+    assert f"Spring learning panel, {when}: 0 of 5 presenters have prepared" in text
+    assert "06:00" not in text
+    pack = render_pack(await build_panel_pack(t.engine.store, "spring-panel"), translator, "en")
+    assert f"When: {when}" in pack
+    norwegian = render_text(digest, translator, "nb")
+    assert "10:00 (Asia/Dhaka): 0 av 5 presentatører har forberedt seg" in norwegian

@@ -217,3 +217,70 @@ def test_cli_writes_the_report_and_the_png(tmp_path: Path, database_url: str) ->
     result = cli("outcomes", "--format", "html", "--out", "report.html")
     assert result.returncode == 0, result.stderr
     assert "<svg" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def _texts(figure) -> set[str]:
+    from matplotlib.text import Text
+
+    return {" ".join(t.get_text().split()) for t in figure.findobj(Text) if t.get_text()}
+
+
+@pytest.mark.parametrize(
+    ("language", "font"),
+    [("bn", "Noto Sans Bengali"), ("hi", "Noto Sans Devanagari"), ("km", "Noto Sans Khmer")],
+)
+async def test_the_png_chart_speaks_the_readers_language_when_its_font_is_installed(
+    transcript: Transcript, translator: Translator, language: str, font: str
+) -> None:
+    """matplotlib (>= 3.11, with libraqm) shapes these scripts; the font comes from the system
+    (Debian: fonts-noto-core)."""
+    from bot.reports.chart import SHAPES_TEXT, fonts_of, png_labels_notice
+
+    fonts = fonts_of(("DejaVu Sans", font))
+    if font not in fonts.families or not SHAPES_TEXT:
+        pytest.skip(f"{font} is not installed (or matplotlib cannot shape): the fallback test covers this")
+    await plant(transcript)
+    report = await build_outcomes(transcript.engine.store)
+    texts = _texts(outcome_chart(report, translator, language, fonts=fonts))
+    for english in ("Outcomes reported", "Share of participants", "Progress per learning goal", "Innovation"):
+        assert translator.gettext(language, english) in texts
+        assert english not in texts
+    assert png_labels_notice(translator, language, fonts) is None
+    assert chart_png(outcome_chart(report, translator, language, fonts=fonts)).startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize(
+    ("language", "font"),
+    [("bn", "Noto Sans Bengali"), ("hi", "Noto Sans Devanagari"), ("km", "Noto Sans Khmer")],
+)
+async def test_without_the_scripts_font_the_png_keeps_english_labels_and_says_what_to_install(
+    programme: Store, translator: Translator, language: str, font: str
+) -> None:
+    from bot.reports.chart import fonts_of, png_labels_notice
+
+    latin_only = fonts_of(("DejaVu Sans",))
+    report = await build_outcomes(programme)
+    texts = _texts(outcome_chart(report, translator, language, fonts=latin_only))
+    assert {"Outcomes reported", "Share of participants", "Innovation"} <= texts
+    notice = png_labels_notice(translator, language, latin_only)
+    assert notice is not None and "\n" not in notice
+    assert f"install {font}" in notice and "fonts-noto-core" in notice and "--format html" in notice
+    # Norwegian needs no other font than DejaVu Sans.
+    assert png_labels_notice(translator, "nb", latin_only) is None
+
+
+def test_cli_png_in_khmer_names_a_missing_font_in_one_line_and_never_a_traceback(
+    tmp_path: Path, database_url: str
+) -> None:
+    from bot.reports.chart import png_labels_notice
+
+    cli = cli_runner(database_url, tmp_path)
+    assert cli("init").returncode == 0 and cli("import", str(PROGRAMME)).returncode == 0
+    result = cli("outcomes", "--lang", "km", "--png", "km.png", "--out", "km.md")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    # This machine's fonts decide: Khmer labels and no notice, or English labels and one line.
+    expected = png_labels_notice(Translator(), "km")
+    notices = [line for line in result.stderr.splitlines() if line.startswith("outcomes:")]
+    assert notices == ([f"outcomes: {expected}"] if expected else [])
+    with Image.open(tmp_path / "km.png") as image:
+        assert image.format == "PNG"

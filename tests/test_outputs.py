@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.i18n import Translator
 from tests.conftest import PROGRAMME
 from tests.support import cli_environment, cli_runner
 
@@ -67,6 +68,28 @@ def test_the_html_chart_is_in_the_readers_language(imported: str, tmp_path: Path
     labels = re.findall(r"<text[^>]*>([^<]+)", svg)
     assert "কারিগরি দক্ষতা" in labels  # "Technical competence", as the table around it says it
     assert not any("Technical" in label or "Outcomes reported" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("language", "script"),
+    [("bn", ("\u0980", "\u09ff")), ("hi", ("\u0900", "\u097f")), ("km", ("\u1780", "\u17ff"))],
+)
+def test_the_html_charts_title_legend_and_labels_are_text_in_bengali_hindi_and_khmer(
+    imported: str, tmp_path: Path, language: str, script: tuple[str, str]
+) -> None:
+    """Text, not paths: the reader's browser shapes it (conjuncts, matras, subscripts)."""
+    result = cli_runner(imported, tmp_path)(
+        "outcomes", "--format", "html", "--lang", language, "--out", "r.html"
+    )
+    assert result.returncode == 0, result.stderr
+    [svg] = re.findall(r"<svg.*?</svg>", (tmp_path / "r.html").read_text(encoding="utf-8"), flags=re.S)
+    labels = {" ".join(label.split()) for label in re.findall(r"<text[^>]*>([^<]+)", svg)}
+    translator = Translator()
+    for english in ("Outcomes reported", "Share of participants", "Share of partnerships", "Innovation"):
+        translated = translator.gettext(language, english)
+        assert any(script[0] <= ch <= script[1] for ch in translated), f"{english} is translated"
+        assert translated in labels
+    assert not any(re.search(r"[A-Za-z]{3}", label) for label in labels), labels
 
 
 def test_a_report_that_cannot_be_written_names_the_file(imported: str, tmp_path: Path) -> None:

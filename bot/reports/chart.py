@@ -15,13 +15,14 @@ import re
 import textwrap
 import warnings
 from functools import cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from babel.numbers import format_decimal
-from matplotlib import font_manager, rc_context
+from matplotlib import font_manager, ft2font, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from bot.flows import OUTCOME_LABELS
 from bot.i18n import N_, Translator, _locale
@@ -43,12 +44,28 @@ FONT_FAMILIES = (
 )
 
 
-@cache
-def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
-    """The installed families of FONT_FAMILIES and every character they can draw."""
+# Scripts whose letters join, stack and reorder (Bengali conjuncts, Devanagari matras, Khmer
+# subscripts): drawn right only through a text shaper, which matplotlib's text has when it is built
+# with libraqm (its wheels are, from 3.11). Each with the font that draws it and the Debian package
+# that installs the font.
+SHAPED_SCRIPTS = (
+    ("\u0900", "\u097f", "Devanagari", "Noto Sans Devanagari", "fonts-noto-core"),
+    ("\u0980", "\u09ff", "Bengali", "Noto Sans Bengali", "fonts-noto-core"),
+    ("\u1780", "\u17ff", "Khmer", "Noto Sans Khmer", "fonts-noto-core"),
+)
+SHAPES_TEXT = bool(getattr(ft2font, "__libraqm_version__", None))
+
+
+class Fonts(NamedTuple):
+    families: tuple[str, ...]  # tried in order for each glyph
+    codes: frozenset[int]  # every character they can draw
+
+
+def fonts_of(families: tuple[str, ...]) -> Fonts:
+    """Those of `families` that are installed, and every character they can draw."""
     found: list[str] = []
     codes: set[int] = set()
-    for family in FONT_FAMILIES:
+    for family in families:
         try:
             path = font_manager.findfont(
                 font_manager.FontProperties(family=family), fallback_to_default=False
@@ -57,46 +74,102 @@ def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
             continue
         found.append(family)
         codes.update(FT2Font(path).get_charmap())
-    return tuple(found) or ("DejaVu Sans",), frozenset(codes)
+    return Fonts(tuple(found) or ("DejaVu Sans",), frozenset(codes))
 
 
-def _drawable(text: str) -> bool:
-    _families, codes = _fonts()
-    return all(ch.isspace() or ord(ch) in codes for ch in text)
+@cache
+def _installed() -> Fonts:
+    return fonts_of(FONT_FAMILIES)
+
+
+def _script(ch: str) -> tuple[str, str, str] | None:
+    """(script, font, Debian package) of a letter that needs shaping, else None."""
+    return next((s[2:] for s in SHAPED_SCRIPTS if s[0] <= ch <= s[1]), None)
+
+
+def missing_font(text: str, fonts: Fonts) -> str | None:
+    """Why a PNG cannot show `text` as it is written, in a few words, or None when it can."""
+    for ch in text:
+        if ch.isspace():
+            continue
+        script = _script(ch)
+        if ord(ch) not in fonts.codes:
+            if script is None:
+                return (
+                    "no installed font draws some of its letters (Debian: fonts-noto-core has most scripts)"
+                )
+            name, family, package = script
+            return f"no installed font draws {name}: install {family} (Debian: apt install {package})"
+        if script is not None and not SHAPES_TEXT:
+            return (
+                f"this matplotlib cannot shape {script[0]} (it needs matplotlib >= 3.11, built with libraqm)"
+            )
+    return None
 
 
 class _Labels:
-    """Chart labels in the reader's language when the installed fonts can draw it, else in
-    English: a chart of empty boxes helps no one."""
+    """Chart labels in the reader's language when the installed fonts can draw it (and shape it),
+    else in English: a chart of empty boxes, or of letters out of order, helps no one."""
 
-    def __init__(self, translator: Translator, language: str, for_browser: bool = False) -> None:
-        self.translator, self.language = translator, language
+    def __init__(
+        self, translator: Translator, language: str, fonts: Fonts, for_browser: bool = False
+    ) -> None:
+        self.translator, self.language, self.fonts = translator, language, fonts
         # An SVG chart keeps its labels as text: the browser draws and shapes them (Bengali,
         # Devanagari, Khmer) with the reader's fonts, so it never needs the English fallback.
         self.for_browser = for_browser
-        self.fell_back = False
+        self.missing: str | None = None  # why some labels are in English
+
+    def _shown(self, text: str) -> bool:
+        if self.for_browser:
+            return True
+        missing = missing_font(text, self.fonts)
+        self.missing = self.missing or missing
+        return missing is None
 
     def __call__(self, message: str, **values: object) -> str:
         text = self.translator.gettext(self.language, message, **values)
-        if self.for_browser or _drawable(text):
-            return text
-        self.fell_back = True
-        return message.format(**values)  # English is the message id
+        return text if self._shown(text) else message.format(**values)  # English is the message id
 
     def plain(self, text: str, fallback: str) -> str:
-        return text if self.for_browser or _drawable(text) else fallback
+        return text if self._shown(text) else fallback
+
+
+def png_labels_notice(translator: Translator, language: str, fonts: Fonts | None = None) -> str | None:
+    """One line for whoever asked for the PNG when its labels cannot be in `language`: which font is
+    missing and what to install (the HTML report's chart is in `language` whatever the fonts)."""
+    label = _Labels(translator, language, fonts or _installed())
+    for message in (*CHART_TEXTS, *OUTCOME_LABELS.values()):
+        label(message)
+        if label.missing:
+            return (
+                f"the PNG chart's labels are in English: {label.missing}; "
+                "the HTML report (--format html) shows the chart in the report's language"
+            )
+    return None
+
+
+def _layout() -> ConstrainedLayoutEngine:
+    # Bengali letters reach above the height that the layout measures for a line: room at the top.
+    return ConstrainedLayoutEngine(h_pad=0.1)
 
 
 def outcome_chart(
-    outcomes: Outcomes, translator: Translator, language: str | None = None, for_browser: bool = False
+    outcomes: Outcomes,
+    translator: Translator,
+    language: str | None = None,
+    for_browser: bool = False,
+    fonts: Fonts | None = None,
 ) -> Figure:
-    """The chart; `for_browser` when it becomes SVG (`chart_svg`), whose text the browser draws."""
+    """The chart; `for_browser` when it becomes SVG (`chart_svg`), whose text the browser draws.
+    `fonts`: those the PNG may use (default: the installed ones of FONT_FAMILIES)."""
     language = language or outcomes.language
-    label = _Labels(translator, language, for_browser)
-    families, _codes = _fonts()
+    fonts = fonts or _installed()
+    label = _Labels(translator, language, fonts, for_browser)
+    families = fonts.families
     answered_goals = [g for g in outcomes.goals if g.mean is not None]
     goals_height = 0.5 * len(answered_goals) + 1.0
-    fig = Figure(figsize=(9, 4.4 + (goals_height if answered_goals else 0)), layout="constrained")
+    fig = Figure(figsize=(9, 4.4 + (goals_height if answered_goals else 0)), layout=_layout())
     FigureCanvasAgg(fig)
     # Sub-figures lay out on their own, so long goal names do not squeeze the outcome bars.
     panels: list[Any] = (
@@ -168,9 +241,17 @@ def outcome_chart(
 
     for text in fig.findobj(match=lambda o: hasattr(o, "set_fontfamily")):
         text.set_fontfamily(list(families))  # type: ignore[attr-defined]
-    if label.fell_back:
-        logger.info("chart labels in English: no installed font draws %s", language)
+    if label.missing:
+        logger.info("chart labels in English for %s: %s", language, label.missing)
     return fig
+
+
+CHART_TEXTS = (
+    N_("Share of participants"),
+    N_("Share of partnerships"),
+    N_("Outcomes reported"),
+    N_("Progress per learning goal"),
+)
 
 
 def chart_png(fig: Figure) -> bytes:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_percent
 
-from bot.i18n import _locale, format_moment
+from bot.i18n import N_, Translator, _locale, format_moment
 from storage.models import Person, Programme
 
 
@@ -17,6 +17,17 @@ def language_of(person: Person | None, programme: Programme) -> str:
 
 def local_moment(language: str, moment: datetime, timezone: str) -> str:
     return format_moment(language, moment.astimezone(ZoneInfo(timezone)))
+
+
+def zoned_moment(translator: Translator, language: str, moment: datetime, timezone: str) -> str:
+    """A moment in a place's own time with its zone named, e.g. 'Tuesday 12 January 2027, 10:00
+    (Asia/Dhaka)': a panel is where it is, whoever reads about it."""
+    return translator.gettext(
+        language,
+        N_("{when} ({timezone})"),
+        when=local_moment(language, moment, timezone),
+        timezone=timezone,
+    )
 
 
 def percent(language: str, share: float, decimals: int = 0) -> str:

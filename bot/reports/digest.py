@@ -18,11 +18,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows import FLOWS, QuestionSpec
-from bot.i18n import N_, Translator, format_day
+from bot.i18n import N_, NP_, Plural, Translator, format_day
 from bot.messages import Outgoing
 from bot.plan import Directory
 from bot.progress import progress
-from bot.reports.common import language_of, local_moment, names, percent, short
+from bot.reports.common import language_of, local_moment, names, percent, short, zoned_moment
 from bot.reports.document import Block, Bullets, Heading, Paragraph, to_html, to_markdown, to_text
 from bot.reports.pairing_report import DigestPairs, digest_blocks, digest_pairs
 from storage.conversations import questions_of_many
@@ -150,6 +150,7 @@ class PanelStatus:
     id: str
     title: str
     at: datetime
+    timezone: str  # the panel's own: shown with its time, as the panel pack shows it
     place: str
     presenters: tuple[str, ...]  # presenters from the coordinator's partnerships
     prepared: tuple[str, ...]  # of those, who finished their panel preparation
@@ -422,6 +423,7 @@ async def _panels(session: AsyncSession, partnership_ids: list[str], now: dateti
                 id=panel.id,
                 title=panel.title,
                 at=panel.at,
+                timezone=panel.timezone,
                 place=panel.place,
                 presenters=tuple(people[pid].name for pid in presenter_ids),
                 prepared=tuple(people[pid].name for pid in presenter_ids if pid in done),
@@ -434,7 +436,7 @@ async def _panels(session: AsyncSession, partnership_ids: list[str], now: dateti
 
 
 def _blocks(digest: Digest, translator: Translator, language: str) -> list[Block]:
-    def t(message: str, **values: object) -> str:
+    def t(message: str | Plural, **values: object) -> str:
         return translator.gettext(language, message, **values)
 
     def when(moment: datetime) -> str:
@@ -566,9 +568,13 @@ def _blocks(digest: Digest, translator: Translator, language: str) -> list[Block
         for panel in digest.panels:
             lines.append(
                 t(
-                    N_("{title}, {when}: {prepared} of {total} presenters have prepared"),
+                    NP_(
+                        "{title}, {when}: {prepared} of {total} presenter has prepared",
+                        "{title}, {when}: {prepared} of {total} presenters have prepared",
+                        "total",
+                    ),
                     title=panel.title,
-                    when=when(panel.at),
+                    when=zoned_moment(translator, language, panel.at, panel.timezone),
                     prepared=len(panel.prepared),
                     total=len(panel.presenters),
                 )
@@ -587,7 +593,11 @@ def _blocks(digest: Digest, translator: Translator, language: str) -> list[Block
 def _midpoint_line(m: MidpointItem, t: Callable[..., str], day: Callable[[datetime], str]) -> str:
     if m.state == "open":
         return t(
-            N_("{name}: midpoint reflection in progress, {answered} of {total} questions answered"),
+            NP_(
+                "{name}: midpoint reflection in progress, {answered} of {total} question answered",
+                "{name}: midpoint reflection in progress, {answered} of {total} questions answered",
+                "total",
+            ),
             name=m.name,
             answered=m.answered,
             total=m.total,

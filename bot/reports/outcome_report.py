@@ -13,7 +13,7 @@ from html import escape
 from babel.numbers import format_decimal
 
 from bot.flows import FLOWS, OUTCOME_LABELS
-from bot.i18n import N_, Translator, _locale, format_day
+from bot.i18n import N_, NP_, Plural, Translator, _locale, format_day
 from bot.reports.chart import chart_svg, outcome_chart
 from bot.reports.common import percent
 from bot.reports.document import (
@@ -39,7 +39,7 @@ def _blocks(
     chart: bytes | None,
     chart_path: str | None,
 ) -> list[Block]:
-    def t(message: str, **values: object) -> str:
+    def t(message: str | Plural, **values: object) -> str:
         return translator.gettext(language, message, **values)
 
     def decimal(value: float) -> str:
@@ -53,14 +53,25 @@ def _blocks(
     blocks.append(Heading(t(N_("Outcomes reported")), 2))
     blocks.append(
         Paragraph(
+            # One count per sentence: each picks its own plural form.
             t(
-                N_(
-                    "Of the {respondents} participants who answered the final reflection's outcome question, "
-                    "and of their {partnerships} partnerships (a partnership counts when at least one of its "
-                    "participants reports the outcome)."
+                NP_(
+                    "Shares of participants: of the {count} participant who answered the final "
+                    "reflection's outcome question.",
+                    "Shares of participants: of the {count} participants who answered the final "
+                    "reflection's outcome question.",
                 ),
-                respondents=outcomes.respondents,
-                partnerships=outcomes.partnerships_responding,
+                count=outcomes.respondents,
+            )
+            + " "
+            + t(
+                NP_(
+                    "Shares of partnerships: of the {count} partnership those participants belong to (a "
+                    "partnership counts when at least one of its participants reports the outcome).",
+                    "Shares of partnerships: of the {count} partnerships those participants belong to (a "
+                    "partnership counts when at least one of its participants reports the outcome).",
+                ),
+                count=outcomes.partnerships_responding,
             ),
             note=True,
         )

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import N_, Translator
 from bot.messages import Outgoing
-from bot.reports.common import language_of, local_moment
+from bot.reports.common import language_of, zoned_moment
 from bot.reports.document import Block, Bullets, Heading, Paragraph, to_html, to_markdown, to_text
 from storage.db import Store
 from storage.models import (
@@ -267,11 +267,7 @@ def _blocks(pack: PanelPack, translator: Translator, language: str) -> list[Bloc
         Heading(pack.title, 1),
         Bullets(
             (
-                t(
-                    N_("When: {when} ({timezone})"),
-                    when=local_moment(language, pack.at, pack.timezone),
-                    timezone=pack.timezone,
-                ),
+                t(N_("When: {when}"), when=zoned_moment(translator, language, pack.at, pack.timezone)),
                 t(N_("Where: {place}"), place=pack.place),
             )
         ),
