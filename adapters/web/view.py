@@ -78,7 +78,9 @@ class WebView:
             try:
                 response = await handler(request)
             except web.HTTPException as exc:
-                response = exc
+                # A redirect or a 404 carries the same headers as a page.
+                exc.headers.update(secured(web.Response(), self.https).headers)
+                raise
             return secured(response, self.https)
 
         return wrapped
