@@ -203,7 +203,7 @@ async def test_every_page_sends_the_security_headers_and_a_safe_cookie(world: We
                 assert "script-src" not in csp  # no script may run at all (default-src 'none')
                 assert response.headers["X-Frame-Options"] == "DENY", path
                 assert response.headers["X-Content-Type-Options"] == "nosniff", path
-                assert response.headers["Referrer-Policy"] == "no-referrer", path
+                assert response.headers["Referrer-Policy"] == "same-origin", path
 
 
 async def test_over_https_the_cookie_is_secure(database_url: str, tmp_path: Path) -> None:

@@ -7,7 +7,8 @@
 - The one write (mark handled) needs the form token derived from the link (`csrf_token`) and, when
   the browser names one, an Origin of this site.
 - Security headers on every response: a Content-Security-Policy allowing only this site's own
-  style sheet and images (no script at all, no framing), nosniff, no referrer, no caching.
+  style sheet and images (no script at all, no framing), nosniff, the referrer only within this
+  site, no caching.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it a browser names no Origin ("null") on our own form posts.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "Cross-Origin-Opener-Policy": "same-origin",
 }

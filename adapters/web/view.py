@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.web.guard import COOKIE, CSRF_FIELD, keep_link, same_origin, secured
+from adapters.web.guard import COOKIE, CSRF_FIELD, HEADERS, keep_link, same_origin, secured
 from adapters.web.render import Pages
 from bot.i18n import LANGUAGES, Translator
 from bot.reports.coordinator_view import (
@@ -79,7 +79,7 @@ class WebView:
                 response = await handler(request)
             except web.HTTPException as exc:
                 # A redirect or a 404 carries the same headers as a page.
-                exc.headers.update(secured(web.Response(), self.https).headers)
+                exc.headers.update(HEADERS)
                 raise
             return secured(response, self.https)
 
