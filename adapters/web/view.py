@@ -196,14 +196,16 @@ class WebView:
             raise web.HTTPNotFound(text="Not found")
         context = await self._common(request, claim, token)
         report = inner_body(pack_html(pack, self.translator, context["language"]))
-        return self.pages.respond("report.html", context["language"], report=report, kind="panel", **context)
+        return self.pages.respond(
+            "report.html", context["language"], report=report, kind="panel", title=pack.title, **context
+        )
 
     async def outcomes(self, request: web.Request, claim: Claim, token: str) -> web.StreamResponse:
         context = await self._common(request, claim, token)
         outcomes = await outcomes_for(self.store, claim.coordinator_id)
         report = inner_body(outcome_html(outcomes, self.translator, context["language"], context["now"]))
         return self.pages.respond(
-            "report.html", context["language"], report=report, kind="outcomes", **context
+            "report.html", context["language"], report=report, kind="outcomes", title=None, **context
         )
 
     async def download(self, request: web.Request, claim: Claim, token: str) -> web.StreamResponse:
