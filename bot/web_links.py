@@ -140,7 +140,10 @@ class WebLinks:
         """A link for the digest, or None when the web view has no public address."""
         if self.base_url is None:
             return None
-        token, claim = await self.issue(coordinator_id, now)
+        try:
+            token, claim = await self.issue(coordinator_id, now)
+        except UnknownCoordinator:
+            return None
         return self.url(token), claim
 
     async def accept(self, token: str, now: datetime) -> Claim:

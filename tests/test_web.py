@@ -363,6 +363,24 @@ async def test_the_weekly_digest_carries_a_fresh_link_that_opens_the_view(world:
         assert "Rina Akter" in (await page(world, session, "/web/"))[1]
 
 
+async def test_without_a_public_address_the_digest_carries_no_link(database_url: str, tmp_path: Path) -> None:
+    import io
+
+    from reflectbot.server import build_server
+    from reflectbot.settings import Settings
+    from storage.importer import import_programme
+
+    console = io.StringIO()
+    server = await build_server(Settings(_env_file=None, database_url=database_url), console=console)  # type: ignore[call-arg]
+    try:
+        await import_programme(server.store, programme_file(tmp_path))
+        await server.tick(datetime.fromisoformat("2027-04-05T06:30:00+00:00"))
+    finally:
+        await server.close()
+    assert "Ukentlig oversikt for Ingrid Solberg" in console.getvalue()
+    assert "/web/" not in console.getvalue()
+
+
 def test_reflectbot_link_prints_a_working_link_and_refuses_mistakes(
     tmp_path: Path, database_url: str
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from hmac import compare_digest
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,12 @@ class WebView:
         form = await request.post()
         now = self.clock()
         expected = csrf_token(await self.links.key(now), token)
-        if form.get(CSRF_FIELD) != expected or not same_origin(request, self.links.base_url):
+        given = form.get(CSRF_FIELD)
+        if (
+            not isinstance(given, str)
+            or not compare_digest(given, expected)
+            or not same_origin(request, self.links.base_url)
+        ):
             logger.info("web: mark handled refused for %s (form token or origin)", claim.coordinator_id)
             return self._denied(request, form=True)
         raw = request.match_info["id"]
