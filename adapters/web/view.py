@@ -161,7 +161,9 @@ class WebView:
 
     async def overview(self, request: web.Request, claim: Claim, token: str) -> web.StreamResponse:
         context = await self._common(request, claim, token)
-        overview = await build_overview(self.store, claim.coordinator_id, context["now"])
+        overview = await build_overview(
+            self.store, claim.coordinator_id, context["now"], context["attention"].digest
+        )
         chart = response_chart_svg(overview.weeks, self.translator, context["language"], context["timezone"])
         return self.pages.respond(
             "overview.html", context["language"], overview=overview, chart=chart, **context

@@ -182,8 +182,11 @@ async def visible_people(session: AsyncSession, coordinator_id: str) -> dict[str
     return {p.id: p for p in await _participants(session, list(ids))}
 
 
-async def build_overview(store: Store, coordinator_id: str, now: datetime) -> Overview:
-    digest = await build_digest(store, coordinator_id, now)
+async def build_overview(
+    store: Store, coordinator_id: str, now: datetime, digest: Digest | None = None
+) -> Overview:
+    """`digest`: the coordinator's digest as of `now`, when the caller has built it already."""
+    digest = digest or await build_digest(store, coordinator_id, now)
     async with store.reading() as session:
         people = await visible_people(session, coordinator_id)
         directory = await Directory.load(session)
