@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from sqlalchemy import true
 from sqlmodel import col, select
 
 from bot.flows import OUTCOME_LABELS
@@ -102,7 +104,11 @@ class Outcomes:
     response_rates: tuple[ResponseRate, ...]
 
 
-async def build_outcomes(store: Store, programme_id: str | None = None) -> Outcomes:
+async def build_outcomes(
+    store: Store, programme_id: str | None = None, partnership_ids: Collection[str] | None = None
+) -> Outcomes:
+    """The programme's outcomes; with `partnership_ids`, of those partnerships' participants only
+    (a coordinator's web view)."""
     async with store.session() as session:
         query = select(Programme).order_by(col(Programme.id))
         if programme_id is not None:
@@ -118,6 +124,9 @@ async def build_outcomes(store: Store, programme_id: str | None = None) -> Outco
                         Person.programme_id == programme.id,
                         Person.role == "participant",
                         Person.forgotten == False,  # noqa: E712
+                        col(Person.partnership_id).in_(partnership_ids)
+                        if partnership_ids is not None
+                        else true(),
                     )
                 )
             ).all()
@@ -148,7 +157,12 @@ async def build_outcomes(store: Store, programme_id: str | None = None) -> Outco
         partnerships = {
             p.id: p
             for p in (
-                await session.exec(select(Partnership).where(Partnership.programme_id == programme.id))
+                await session.exec(
+                    select(Partnership).where(
+                        Partnership.programme_id == programme.id,
+                        col(Partnership.id).in_(partnership_ids) if partnership_ids is not None else true(),
+                    )
+                )
             ).all()
         }
         goals = (
