@@ -435,3 +435,12 @@ async def test_every_page_a_link_opens_is_in_the_audit_log(world: WebWorld) -> N
     assert {r.actor for r in rows} == {"coordinator:ingrid"} and {r.person_id for r in rows} == {"ingrid"}
     token = link.rsplit("/", 1)[-1]
     assert all(token not in r.line() for r in rows)
+
+
+async def test_the_overview_shows_a_panel_at_its_own_time_and_zone(world: WebWorld) -> None:
+    """Ingrid reads in Oslo; the spring panel is at 10:00 in Dhaka, and the page says so, as her
+    digest and the panel pack do."""
+    async with browser() as session:
+        await signed_in(world, "ingrid", session)
+        text = visible((await page(world, session, "/web/?lang=en"))[1])
+    assert "Spring learning panel, Tuesday, April 20, 2027, 10:00 (Asia/Dhaka)" in text, text

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.flows import FLOWS
 from bot.i18n import LANGUAGES, Translator, format_day, format_moment
-from bot.reports.common import percent
+from bot.reports.common import percent, zoned_moment
 from bot.reports.digest import ADVICE, KIND_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,6 +55,8 @@ class Pages:
         helpers = {
             "N_": t,
             "when": when,
+            # A panel is where it is: its own time, with its zone (as the digest and pack show it).
+            "at_place": lambda moment, timezone: zoned_moment(self.translator, language, moment, timezone),
             "day": day,
             "percent": lambda share: percent(language, share),
             "flow_title": lambda flow: t(FLOWS[flow].title) if flow in FLOWS else flow,
