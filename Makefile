@@ -24,16 +24,20 @@ demo: $(VENV)/.installed
 
 # The suite runs twice: on SQLite, then on PostgreSQL in a private cluster that
 # scripts/with-postgres starts (installing Debian's postgresql if needed) and stops.
-# It includes tests/test_import_cycles.py: no two project modules import each other.
+# It includes tests/test_import_cycles.py: no two project modules import each other, and
+# tests/test_web_browser.py, which drives Debian's headless chromium (scripts/ensure-browser
+# installs it, as root, when it is missing).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy bot storage adapters scheduler reflectbot
+	scripts/ensure-browser
 	$(BIN)/pytest
 	scripts/with-postgres $(BIN)/pytest
 
 # The suite on SQLite alone: quicker while working.
 test-sqlite: $(VENV)/.installed-test
+	scripts/ensure-browser
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test

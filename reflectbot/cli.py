@@ -26,6 +26,7 @@ from reflectbot.cli_common import (
     ready_store,
     run,
 )
+from reflectbot.link_command import register as _register_link_command
 from reflectbot.output_commands import register as _register_output_commands
 from reflectbot.pairs_command import register as _register_pairs_command
 
@@ -306,6 +307,7 @@ def demo(
 _register_output_commands(app)
 _register_pairs_command(app)
 _register_audit_command(app)
+_register_link_command(app)
 
 if __name__ == "__main__":
     app()

@@ -20,9 +20,11 @@ from sqlmodel import col, func, select
 
 from adapters.console.sender import ConsoleSender
 from adapters.port import PlatformAdapter
+from adapters.web import WebView
 from bot.delivery import Deliverer
 from bot.engine import Engine
 from bot.ports import Sender
+from bot.web_links import WebLinks
 from reflectbot.connections import BODY_SECONDS, listen, read_body
 from reflectbot.settings import Settings
 from reflectbot.wiring import build_adapters
@@ -95,7 +97,9 @@ async def build_server(
     if "teams" in adapters and settings.teams_delivery:
         senders["teams"] = adapters["teams"]
     deliverer = Deliverer(store, senders, worker=f"{socket.gethostname()}:{os.getpid()}")
-    sweeps = Sweeps(engine, deliverer)
+    # The coordinators' web view: signed links, checked against the same store.
+    links = WebLinks(store, settings.web_base_url, settings.web_secret)
+    sweeps = Sweeps(engine, deliverer, links)
     lulls = Lulls()
     runner = Runner(sweeps, settings.sweep_interval_seconds, clock, lulls)
 
@@ -111,6 +115,7 @@ async def build_server(
     app.router.add_get("/healthz", _healthz(server))
     for adapter in adapters.values():
         app.add_routes(adapter.routes())
+    app.add_routes(WebView(store, links, engine.translator, clock).routes())
     return server
 
 
@@ -171,6 +176,10 @@ async def serve(settings: Settings) -> None:
         ", ".join(sorted(server.adapters)) or "none",
         ", ".join(sorted(server.deliverer.senders)),
     )
+    if settings.web_base_url:
+        logger.info("coordinators' web view at %s/web/ (links: reflectbot link --coordinator ID)", settings.web_base_url)
+    else:
+        logger.info("coordinators' web view: set WEB_BASE_URL to this server's public address to hand out links")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     # How often `serve` runs the sweeps (start due conversations, reminders, digests).
     sweep_interval_seconds: int = 60
 
+    # The coordinators' web view (/web/ on the same server): the public address links point to;
+    # unset, no links are handed out (`reflectbot link` says so) and digests carry none.
+    web_base_url: str | None = None
+    # The key links are signed with; unset, one is made and kept in the database.
+    web_secret: str | None = Field(default=None, min_length=32)
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str | None) -> str | None:
@@ -57,6 +63,13 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError(f"{value!r} is not a web address; it must start with https://")
         return value
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not a web address; write e.g. https://reflect.example.org")
+        return value.rstrip("/") if value else None
 
     @field_validator("teams_website_url", "teams_privacy_url", "teams_terms_url")
     @classmethod

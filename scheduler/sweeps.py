@@ -22,6 +22,7 @@ from bot.prompts import remind
 from bot.reports.digest import digest_message
 from bot.reports.panel_pack import panel_pack_messages
 from bot.turn import Turn
+from bot.web_links import WebLinks
 from scheduler.pairing import PairingReport, PairingSweep
 from storage import inbox
 from storage.models import (
@@ -184,8 +185,10 @@ class Snapshot:
 
 
 class Sweeps:
-    def __init__(self, engine: Engine, deliverer: Deliverer) -> None:
+    def __init__(self, engine: Engine, deliverer: Deliverer, links: WebLinks | None = None) -> None:
         self.engine = engine
+        # Digests carry a fresh link to the coordinator's web view when it has a public address.
+        self.links = links
         self.store = engine.store
         self.deliverer = deliverer
 
@@ -428,7 +431,8 @@ class Sweeps:
             key = f"digest:{coordinator.id}:{day.isoformat()}"
             if await self._written(key):
                 continue
-            message = await digest_message(self.store, coordinator.id, now, self.engine.translator)
+            link = await self.links.fresh_url(coordinator.id, now) if self.links else None
+            message = await digest_message(self.store, coordinator.id, now, self.engine.translator, link)
             async with self.store.session() as session:
                 if await enqueue(
                     session, key=key, person_id=coordinator.id, payload=message.to_json(), now=now

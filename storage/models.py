@@ -349,6 +349,22 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
+class WebSecret(SQLModel, table=True):
+    """The key coordinators' web links are signed with, made once when WEB_SECRET is not set, so
+    that `serve` and `reflectbot link` (separate processes) sign and check alike."""
+
+    id: int = Field(default=1, primary_key=True)
+    secret: str
+    created_at: datetime
+
+
+class WebLinkRevocation(SQLModel, table=True):
+    """`reflectbot link --revoke`: every link of the coordinator issued before then is refused."""
+
+    coordinator_id: str = Field(foreign_key="person.id", primary_key=True)
+    revoked_before: datetime
+
+
 # Pairing's tables live in their own module; imported here so that every table is known wherever
 # the models are (migrations, `create_all` in tests).
 from storage.pairing_tables import (  # noqa: E402

@@ -28,7 +28,7 @@ ROOT = Path(__file__).parent.parent
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests must not see a developer's .env or platform credentials.
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "MICROSOFT_", "TEAMS_")) or name in ("DATABASE_URL", "HOST", "PORT"):
+        if name.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "WEB_")) or name in ("DATABASE_URL", "HOST", "PORT"):
             monkeypatch.delenv(name, raising=False)
 
 

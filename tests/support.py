@@ -36,7 +36,7 @@ def cli_environment(database_url: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "DATABASE_"))
+        if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "WEB_", "DATABASE_"))
     }
     env.update(DATABASE_URL=database_url, PYTHONPATH=str(Path(__file__).parent.parent), LOG_LEVEL="WARNING")
     return env

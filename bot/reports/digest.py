@@ -25,6 +25,7 @@ from bot.progress import progress
 from bot.reports.common import language_of, local_moment, names, percent, short, zoned_moment
 from bot.reports.document import Block, Bullets, Heading, Paragraph, to_html, to_markdown, to_text
 from bot.reports.pairing_report import DigestPairs, digest_blocks, digest_pairs
+from bot.web_links import Claim
 from storage.conversations import questions_of_many
 from storage.db import Store
 from storage.models import (
@@ -632,14 +633,28 @@ def render_html(digest: Digest, translator: Translator, language: str | None = N
 
 
 async def digest_message(
-    store: Store, coordinator_id: str, now: datetime, translator: Translator
+    store: Store,
+    coordinator_id: str,
+    now: datetime,
+    translator: Translator,
+    link: tuple[str, Claim] | None = None,
 ) -> Outgoing:
-    """The digest as a chat message to the coordinator, in their language."""
+    """The digest as a chat message to the coordinator, in their language; with `link` (a web
+    view address and its claim, which says until when it is valid), the link at its end."""
     digest = await build_digest(store, coordinator_id, now)
+    text, markdown = render_text(digest, translator), render_markdown(digest, translator)
+    if link is not None:
+        url, claim = link
+        until = format_day(digest.language, claim.expires_at.astimezone(ZoneInfo(digest.timezone)).date())
+
+        def line(address: str) -> str:
+            return translator.gettext(digest.language, WEB_LINK, url=address, date=until)
+
+        # In Markdown an autolink, so that the token's characters are not read as emphasis.
+        text, markdown = f"{text}\n{line(url)}\n", f"{markdown}\n{line(f'<{url}>')}\n"
     return Outgoing(
-        person_id=coordinator_id,
-        kind="digest",
-        language=digest.language,
-        text=render_text(digest, translator),
-        markdown=render_markdown(digest, translator),
+        person_id=coordinator_id, kind="digest", language=digest.language, text=text, markdown=markdown
     )
+
+
+WEB_LINK = N_("Your web view, with what needs attention (the link is valid until {date}): {url}")

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from sqlalchemy import true
 from sqlmodel import col, select
 
 from bot.flows import OUTCOME_LABELS
@@ -104,7 +106,11 @@ class Outcomes:
     pairing: OutcomePairs = field(default_factory=OutcomePairs)
 
 
-async def build_outcomes(store: Store, programme_id: str | None = None) -> Outcomes:
+async def build_outcomes(
+    store: Store, programme_id: str | None = None, partnership_ids: Collection[str] | None = None
+) -> Outcomes:
+    """The programme's outcomes; with `partnership_ids`, of those partnerships' participants only
+    (a coordinator's web view)."""
     async with store.session() as session:
         query = select(Programme).order_by(col(Programme.id))
         if programme_id is not None:
@@ -120,6 +126,9 @@ async def build_outcomes(store: Store, programme_id: str | None = None) -> Outco
                         Person.programme_id == programme.id,
                         Person.role == "participant",
                         Person.forgotten == False,  # noqa: E712
+                        col(Person.partnership_id).in_(partnership_ids)
+                        if partnership_ids is not None
+                        else true(),
                     )
                 )
             ).all()
@@ -150,7 +159,12 @@ async def build_outcomes(store: Store, programme_id: str | None = None) -> Outco
         partnerships = {
             p.id: p
             for p in (
-                await session.exec(select(Partnership).where(Partnership.programme_id == programme.id))
+                await session.exec(
+                    select(Partnership).where(
+                        Partnership.programme_id == programme.id,
+                        col(Partnership.id).in_(partnership_ids) if partnership_ids is not None else true(),
+                    )
+                )
             ).all()
         }
         goals = (
@@ -166,7 +180,7 @@ async def build_outcomes(store: Store, programme_id: str | None = None) -> Outco
                 await session.exec(select(Organisation).where(Organisation.programme_id == programme.id))
             ).all()
         }
-        pairing = await outcome_pairs(session, programme.id)
+        pairing = await outcome_pairs(session, programme.id, partnership_ids)
 
     reported: dict[str, set[str]] = {}
     progress: dict[str, list[int]] = defaultdict(list)

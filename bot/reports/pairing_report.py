@@ -9,7 +9,7 @@ answered "Yes, we met" in their check-in.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -149,10 +149,16 @@ def digest_blocks(pairs: DigestPairs, t: Callable[..., str]) -> list[Block]:
     return blocks
 
 
-async def outcome_pairs(session: AsyncSession, programme_id: str) -> OutcomePairs:
+async def outcome_pairs(
+    session: AsyncSession, programme_id: str, partnership_ids: Collection[str] | None = None
+) -> OutcomePairs:
+    """With `partnership_ids`, only pairs with a participant of those partnerships."""
     rounds = [r.id for r in await rounds_of(session, programme_id) if r.id is not None]
     groups: list[StoredGroup] = [g for gs in (await groups_of(session, rounds)).values() for g in gs]
     people = await _people(session, {m for g in groups for m in g.members})
+    if partnership_ids is not None:
+        wanted = set(partnership_ids)
+        groups = [g for g in groups if any(m in people and people[m].partnership_id in wanted for m in g.members)]
     partnerships = {p.id: p.name for p in (await session.exec(select(Partnership))).all()}
     goals = await _goal_texts(session)
     answers = await _check_ins(session, [g.pair.id for g in groups if g.pair.id is not None])
@@ -161,6 +167,8 @@ async def outcome_pairs(session: AsyncSession, programme_id: str) -> OutcomePair
         by_person = answers.get(group.pair.id or 0, {})
         met = _met(a["met"].values[0] if a.get("met") and a["met"].values else None for a in by_person.values())
         for partnership in {people[m].partnership_id for m in group.members if m in people and people[m].partnership_id}:
+            if partnership_ids is not None and partnership not in partnership_ids:
+                continue
             counts[partnership or ""][0] += 1
             counts[partnership or ""][1] += met == "yes"
     # Consented items, named or anonymous. Anonymous ones only when the programme has at least
@@ -179,6 +187,7 @@ async def outcome_pairs(session: AsyncSession, programme_id: str) -> OutcomePair
         )
     ).all()
     pair_goal = {g.pair.id: g.pair.goal_id for g in groups}
+    moments = [(m, q, c) for m, q, c in moments if (c.context or {}).get("pair_id") in pair_goal]
     sharers = {m.person_id for m, _q, _c in moments if m.person_id in people}
     quotes = []
     for moment, _question, conv in moments:
