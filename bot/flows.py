@@ -78,6 +78,27 @@ def _consent(key: str, section: str) -> QuestionSpec:
     )
 
 
+def _rating(section: str) -> tuple[QuestionSpec, QuestionSpec]:
+    """Where the person stands on each of their learning goals, asked in the same words at the
+    welcome (the baseline), the midpoint and the final reflection, so the three can be compared."""
+    return (
+        QuestionSpec(
+            "goal_progress",
+            "scale",
+            N_("Where do you stand today with your learning goal “{goal}”? 1 = just starting, 5 = fully there."),
+            section,
+            per_goal=True,
+        ),
+        QuestionSpec(
+            "goal_progress_why",
+            "text",
+            N_("In one line: why that number for “{goal}”? (write {cmd_skip} to leave it out)"),
+            section,
+            per_goal=True,
+        ),
+    )
+
+
 WELCOME = FlowSpec(
     id="welcome",
     title=N_("Welcome"),
@@ -104,7 +125,8 @@ WELCOME = FlowSpec(
         "Write {cmd_help} at any time to see what you can do.",
         "days",
     ),
-    outro="",
+    outro=N_("Thank you! This is where you start from; I will ask the same again later."),
+    questions=_rating("goals"),
 )
 
 MIDPOINT = FlowSpec(
@@ -135,6 +157,7 @@ MIDPOINT = FlowSpec(
             "learning",
             per_goal=True,
         ),
+        *_rating("learning"),
         QuestionSpec(
             "achievements", "text", N_("What have you achieved so far that you are proud of?"), "achievements"
         ),
@@ -241,13 +264,7 @@ FINAL = FlowSpec(
             )
             for value, label in OUTCOME_LABELS.items()
         ),
-        QuestionSpec(
-            "goal_progress",
-            "scale",
-            N_("How far did you get with your learning goal “{goal}”? 1 = not at all, 5 = fully."),
-            "goals",
-            per_goal=True,
-        ),
+        *_rating("goals"),
         QuestionSpec(
             "adopt", "text", N_("What should {home} adopt from what you have seen at {host}?"), "adopt"
         ),

@@ -72,13 +72,15 @@ class Directory:
         cal = self.calendar(person)
         final_due = cal.first_prompt_on_or_after(final_date(person.end))
         welcome_due = cal.first_prompt_on_or_after(person.start)
+        midpoint_due = cal.first_prompt_on_or_after(midpoint_date(person.start, person.end))
         plans = [
-            Planned(f"welcome:{person.id}", "welcome", welcome_due, starts_until=welcome_due + WELCOME_WITHIN),
+            # Its ratings are the baseline: once the midpoint asks them again, they no longer are.
             Planned(
-                f"midpoint:{person.id}", "midpoint",
-                cal.first_prompt_on_or_after(midpoint_date(person.start, person.end)),
-                expires_at=final_due,
+                f"welcome:{person.id}", "welcome", welcome_due,
+                expires_at=max(midpoint_due, welcome_due + WELCOME_WITHIN),
+                starts_until=welcome_due + WELCOME_WITHIN,
             ),
+            Planned(f"midpoint:{person.id}", "midpoint", midpoint_due, expires_at=final_due),
         ]
         for panel in self.panels.get(person.id, []):
             at = panel.at.astimezone(UTC)

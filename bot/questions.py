@@ -52,9 +52,7 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
 async def create_questions(turn: Turn, conv: Conversation, flow: FlowSpec) -> None:
     assert conv.id is not None
     goals = await turn.goals()
-    items: list[tuple[QuestionSpec, LearningGoal | None]] = []
-    for spec in flow.questions:
-        items.extend((spec, g) for g in goals) if spec.per_goal else items.append((spec, None))
+    items = _per_person(flow, goals)
     atoms = list(dict.fromkeys((spec.section, g.id if g and spec.per_goal else None) for spec, g in items))
     days = min(turn.programme.reflection_days, len(atoms)) if flow.spread_over_days and atoms else 1
     # Questions that belong together (an aha moment and its consent) stay on one day.
@@ -85,6 +83,23 @@ async def create_questions(turn: Turn, conv: Conversation, flow: FlowSpec) -> No
     if rows:
         await turn.session.exec(insert(Question), params=rows)  # type: ignore[call-overload]
     turn.questions_changed(conv)
+
+
+def _per_person(flow: FlowSpec, goals: list[LearningGoal]) -> list[tuple[QuestionSpec, LearningGoal | None]]:
+    """The flow's questions in the order they are asked. Consecutive per-goal questions of one
+    section go goal by goal (a goal's rating, then why), not question by question."""
+    items: list[tuple[QuestionSpec, LearningGoal | None]] = []
+    specs = list(flow.questions)
+    while specs:
+        spec = specs.pop(0)
+        if not spec.per_goal:
+            items.append((spec, None))
+            continue
+        run = [spec]
+        while specs and specs[0].per_goal and specs[0].section == spec.section:
+            run.append(specs.pop(0))
+        items.extend((s, g) for g in goals for s in run)
+    return items
 
 
 async def applies(turn: Turn, question: Question, conv: Conversation, questions: list[Question]) -> bool:
