@@ -271,5 +271,48 @@ FINAL = FlowSpec(
     ),
 )
 
-FLOWS: dict[str, FlowSpec] = {f.id: f for f in (WELCOME, MIDPOINT, PANEL_PREP, FINAL)}
+APPLIED_CHOICES = (("yes", N_("Yes, I have")), ("no", N_("Not yet")))
+
+FOLLOW_UP = FlowSpec(
+    id="follow-up",
+    title=N_("Follow-up after your exchange"),
+    intro=NP_(
+        "It is {months} month since your exchange at {host} ended. A few questions on what has "
+        "come of it at {home}. Write {cmd_skip} to leave one out.",
+        "It is {months} months since your exchange at {host} ended. A few questions on what has "
+        "come of it at {home}. Write {cmd_skip} to leave one out.",
+        "months",
+    ),
+    outro=N_("Thank you! Your coordinators can now read how your exchange carries on at home."),
+    questions=(
+        QuestionSpec(
+            "applied",
+            "single",
+            N_("Have you applied something from your exchange in your work at {home}?"),
+            "applied",
+            choices=APPLIED_CHOICES,
+        ),
+        QuestionSpec(
+            "applied_what",
+            "text",
+            N_("What have you applied, and how did it go?"),
+            "applied",
+            ask_if=AskIf("applied", "yes"),
+            records="takeaway",
+        ),
+        _consent("applied_what", "applied"),
+        QuestionSpec(
+            "shared_home",
+            "text",
+            N_("What have you shared with your colleagues at {home}, and how?"),
+            "shared_home",
+            records="takeaway",
+        ),
+        _consent("shared_home", "shared_home"),
+        QuestionSpec("obstacles", "text", N_("What got in the way?"), "obstacles"),
+        QuestionSpec("would_help", "text", N_("What would help you apply more of it?"), "would_help"),
+    ),
+)
+
+FLOWS: dict[str, FlowSpec] = {f.id: f for f in (WELCOME, MIDPOINT, PANEL_PREP, FINAL, FOLLOW_UP)}
 SCALE_CHOICES = tuple((str(n), str(n)) for n in range(1, 6))

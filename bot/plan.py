@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +18,10 @@ from storage.programme_file import local_time
 # final reflection is for the weeks around its end, not for someone long home.
 WELCOME_WITHIN = timedelta(days=7)
 FINAL_WITHIN = timedelta(days=28)
+# A follow-up after return starts within four weeks of falling due, and is over when the next one
+# falls due (the last one, three months after it).
+FOLLOW_UP_WITHIN = timedelta(days=28)
+LAST_FOLLOW_UP_OPEN = timedelta(days=91)
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,17 @@ class Directory:
             panels=panels,
         )
 
-    def calendar(self, person: Person) -> WorkCalendar:
+    def calendar(self, person: Person, now: datetime | None = None) -> WorkCalendar:
+        """The person's calendar: their host organisation's during the exchange; with `now` after
+        it has ended, their home organisation's (they are back at work there)."""
+        programme = self.programmes[person.programme_id]
+        if now is not None and is_home(person, programme, now):
+            return self.home_calendar(person)
         org_id = person.host_organisation_id or person.organisation_id
+        return calendar_of(person, programme, self.organisations.get(org_id) if org_id else None)
+
+    def home_calendar(self, person: Person) -> WorkCalendar:
+        org_id = person.home_organisation_id or person.organisation_id
         return calendar_of(
             person, self.programmes[person.programme_id], self.organisations.get(org_id) if org_id else None
         )
@@ -100,7 +114,52 @@ class Directory:
                 starts_until=cal.prompt_at(person.end + FINAL_WITHIN),
             )
         )
+        plans.extend(self._follow_ups(person))
         return sorted(plans, key=lambda p: p.due_at)
+
+    def _follow_ups(self, person: Person) -> list[Planned]:
+        """After return, at the programme's months after the end, on the home organisation's
+        working days; none once what the person wrote is deleted (retention) by then."""
+        assert person.end is not None
+        programme = self.programmes[person.programme_id]
+        home = self.home_calendar(person)
+        months = [m for m in follow_up_months(programme) if not programme.retention_months or m < programme.retention_months]
+        dues = [home.first_prompt_on_or_after(add_months(person.end, m)) for m in months]
+        return [
+            Planned(
+                f"follow-up:{m}:{person.id}",
+                "follow-up",
+                due,
+                expires_at=dues[i + 1] if i + 1 < len(dues) else due + LAST_FOLLOW_UP_OPEN,
+                starts_until=due + FOLLOW_UP_WITHIN,
+                context={"months": m},
+            )
+            for i, (m, due) in enumerate(zip(months, dues, strict=True))
+        ]
+
+
+def follow_up_months(programme: Programme) -> list[int]:
+    return sorted(int(m) for m in programme.follow_up_months.split(",") if m.strip())
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later (the month's last day when it is shorter)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def is_home(person: Person, programme: Programme, now: datetime) -> bool:
+    """Whether the person's exchange is over as of `now`, in their own time zone."""
+    if person.end is None:
+        return False
+    return now.astimezone(ZoneInfo(person.timezone or programme.timezone)).date() > person.end
 
 
 def midpoint_date(start: date, end: date) -> date:
@@ -122,11 +181,14 @@ def calendar_of(person: Person, programme: Programme, org: Organisation | None) 
     )
 
 
-async def calendar_for(session: AsyncSession, person: Person) -> WorkCalendar:
+async def calendar_for(session: AsyncSession, person: Person, now: datetime | None = None) -> WorkCalendar:
+    """As `Directory.calendar`: with `now` after the exchange, the home organisation's."""
     # session.get answers from the session's identity map when the rows are already loaded.
     programme = await session.get(Programme, person.programme_id)
     assert programme is not None
     org_id = person.host_organisation_id or person.organisation_id
+    if now is not None and is_home(person, programme, now):
+        org_id = person.home_organisation_id or person.organisation_id
     org = await session.get(Organisation, org_id) if org_id else None
     return calendar_of(person, programme, org)
 

@@ -38,6 +38,8 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
         "final": format_day(language, final) if final else "",
         "coordinators": ", ".join(c.name for c in await coordinators_of(turn.session, p)),
     }
+    if "months" in (conv.context or {}):
+        params["months"] = (conv.context or {})["months"]
     panel_id = (conv.context or {}).get("panel_id")
     panel = await turn.session.get(Panel, panel_id) if panel_id else None
     if panel is not None:

@@ -3,10 +3,27 @@ the welcome (the baseline), the midpoint and the end."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
+import yaml
 from sqlmodel import col, select
 
+from bot.delivery import Deliverer
+from bot.engine import Engine
+from bot.i18n import Translator
+from bot.messages import Outgoing
 from bot.plan import plan_for
+from bot.privacy import export_person, forget_person
+from bot.reports.digest import build_digest, render_text
+from scheduler.sweeps import Sweeps
+from storage.db import Store
+from storage.importer import import_programme
 from storage.models import Answer, Conversation, Person, Question
+from tests.conftest import PROGRAMME
+from tests.support import RecordingSender
 from tests.transcript import Transcript
 
 SOKHA_GOALS = {"family-practices", "adapt-training-manuals"}
@@ -96,3 +113,135 @@ async def test_the_welcome_asks_after_its_introduction_and_thanks_at_the_end(tra
     assert "In one line: why that number" in messages[2]
     assert messages[-1] == "Thank you! This is where you start from; I will ask the same again later."
     assert await stored_ratings(t, "tanvir") == {("welcome", "family-practices"): "2"}
+
+
+# After return: follow-ups at the programme's months after the end, on the home organisation's
+# working days (its work week, its country's public holidays), at 10:00 in the person's zone.
+HOME = {  # person: (home work week, home country, time zone, end of exchange)
+    "priya": ({"mon", "tue", "wed", "thu", "fri"}, "IN", "Asia/Dhaka", date(2027, 5, 28)),
+    "rina": ({"sun", "mon", "tue", "wed", "thu"}, "BD", "Asia/Kathmandu", date(2027, 6, 25)),
+    "tanvir": ({"sun", "mon", "tue", "wed", "thu"}, "BD", "Asia/Phnom_Penh", date(2027, 8, 13)),
+}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def with_follow_ups(tmp_path: Path, months: list[int], leaving: str) -> Path:
+    """The sample programme file with follow-ups at `months`, and one participant taken out."""
+    data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
+    data["programme"]["follow_ups"] = {"after_months": months}
+    data["participants"] = [p for p in data["participants"] if p["id"] != leaving]
+    for panel in data["panels"]:
+        panel["presenters"] = [p for p in panel["presenters"] if p != leaving]
+    edited = tmp_path / "programme-follow-ups.yaml"
+    edited.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return edited
+
+
+def first_home_working_day(person: str, day: date) -> date:
+    workdays, country, _zone, _end = HOME[person]
+    public = holidays.country_holidays(country, years=[day.year, day.year + 1])
+    while WEEKDAYS[day.weekday()] not in workdays or day in public:
+        day += timedelta(days=1)
+    return day
+
+
+def months_after(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
+
+
+async def test_follow_ups_come_at_the_configured_months_on_home_working_days_and_not_to_who_left_or_was_forgotten(
+    store: Store, translator: Translator, tmp_path: Path
+) -> None:
+    await import_programme(store, PROGRAMME)
+    await import_programme(store, with_follow_ups(tmp_path, [3, 5], leaving="bishal"))
+    await forget_person(store, "sokha")
+    sender = RecordingSender()
+    sweeps = Sweeps(Engine(store, translator), Deliverer(store, {"console": sender}))
+
+    def follow_ups_to(person: str) -> list[Outgoing]:
+        return [m for m in sender.to(person) if m.flow == "follow-up" and m.kind == "question"]
+
+    targets = sorted(
+        (months_after(end, months), person, months)
+        for person, (_w, _c, _z, end) in HOME.items()
+        for months in (3, 5)
+    )
+    for target, person, months in targets:
+        expected = first_home_working_day(person, target)
+        zone = ZoneInfo(HOME[person][2])
+        # Questions asked before (the last follow-up's, reminded while it is open) are not new.
+        before = {m.question_id for m in follow_ups_to(person)}
+        day = target - timedelta(days=2)
+        while day <= expected:
+            # Every day at 10:05 in the person's own zone, working day or not.
+            await sweeps.run_all(datetime.combine(day, time(10, 5), tzinfo=zone).astimezone(UTC))
+            asked = [m for m in follow_ups_to(person) if m.question_id not in before]
+            if day < expected:
+                assert asked == [], f"{person}'s {months}-month follow-up came early, on {day}"
+            else:
+                assert len(asked) == 1, f"{person}'s {months}-month follow-up did not come on {day}"
+                assert asked[0].question_kind == "single"  # have you applied something?
+            day += timedelta(days=1)
+
+    intro = next(m.text for m in sender.to("tanvir") if "since your exchange" in m.text)
+    assert intro.startswith("It is 3 months since your exchange at Krousar Yoeung ended.")
+    assert "what has come of it at Aspada" in intro
+    # Who left the programme and who was forgotten hear nothing, then or later.
+    for instant in (datetime(2027, 9, 5, 4, 5, tzinfo=UTC), datetime(2028, 1, 20, 4, 5, tzinfo=UTC)):
+        await sweeps.run_all(instant)
+    assert sender.to("bishal") == [] and sender.to("sokha") == []
+
+
+async def test_without_follow_ups_in_the_file_they_come_after_three_and_six_months(programme: Store) -> None:
+    async with programme.session() as session:
+        tanvir = await session.get(Person, "tanvir")
+        assert tanvir is not None
+        plan = [p for p in await plan_for(session, tanvir) if p.flow == "follow-up"]
+    zone = ZoneInfo("Asia/Phnom_Penh")
+    assert [(p.context["months"], p.due_at.astimezone(zone)) for p in plan] == [
+        (3, datetime.combine(first_home_working_day("tanvir", date(2027, 11, 13)), time(10), tzinfo=zone)),
+        (6, datetime.combine(first_home_working_day("tanvir", date(2028, 2, 13)), time(10), tzinfo=zone)),
+    ]
+
+
+async def test_a_follow_up_asks_with_consent_for_what_the_panel_may_hear_and_the_coordinator_reads_it(
+    transcript: Transcript, translator: Translator
+) -> None:
+    t = transcript
+    async with t.engine.store.session() as session:
+        tanvir = await session.get(Person, "tanvir")
+        assert tanvir is not None
+        planned = next(p for p in await plan_for(session, tanvir) if p.flow == "follow-up")
+    t.now = planned.due_at
+    await t.start("tanvir", "follow-up")
+    t.expect("tanvir", "It is 3 months since your exchange at Krousar Yoeung ended")
+    t.expect_question("tanvir", "Have you applied something from your exchange in your work at Aspada?")
+    await t.send("tanvir", "1")  # Yes, I have
+    t.expect_question("tanvir", "What have you applied, and how did it go?")
+    await t.send("tanvir", "Cooking demonstrations in two of our savings groups.")
+    t.expect_question("tanvir", "May the panel hear this?", "Cooking demonstrations")
+    await t.send("tanvir", "1")  # named
+    t.expect_question("tanvir", "What have you shared with your colleagues at Aspada, and how?")
+    await t.send("tanvir", "A short talk at our monthly staff meeting.")
+    t.expect_question("tanvir", "May the panel hear this?")
+    await t.send("tanvir", "3")  # not shared
+    t.expect_question("tanvir", "What got in the way?")
+    await t.send("tanvir", "No budget for ingredients.")
+    t.expect_question("tanvir", "What would help you apply more of it?")
+    await t.send("tanvir", "A small fund per group.")
+    t.expect("tanvir", "Thank you! Your coordinators can now read how your exchange carries on at home.")
+
+    export = await export_person(t.engine.store, "tanvir")
+    assert [(m["text"], m["consent"]) for m in export["aha_moments"]] == [
+        ("Cooking demonstrations in two of our savings groups.", "named"),
+        ("A short talk at our monthly staff meeting.", "private"),
+    ]
+    digest = render_text(await build_digest(t.engine.store, "ingrid", t.now), translator, "en")
+    for line in (
+        "Applied at home · Tanvir Hossain: “Cooking demonstrations in two of our savings groups.”",
+        "Shared at home · Tanvir Hossain: “A short talk at our monthly staff meeting.”",
+        "In the way · Tanvir Hossain: “No budget for ingredients.”",
+        "Would help · Tanvir Hossain: “A small fund per group.”",
+    ):
+        assert line in digest, digest

@@ -252,6 +252,11 @@ async def answer_by_text_and_by_button(d: Driver) -> None:
     await d.command("all-now")
     d.expect("all remaining questions now")
     await d.say("Cooking demonstrations teach more than leaflets.")
+    # Where he stands on the goal, by the scale's button, and why in a line of text.
+    d.expect_question("Where do you stand today with your learning goal “Train self-reliance groups")
+    await d.choose("4")
+    d.expect_question("In one line: why that number")
+    await d.say("Two villages trained, three to go.")
     for fragment, answer in (
         ("What have you achieved", "Ran two trainings."),
         ("What are your next steps", "Visit the provincial office."),
@@ -271,7 +276,7 @@ async def answer_by_text_and_by_button(d: Driver) -> None:
         ("Grandmothers decide what children eat.", "anonymous")
     ]
     assert export["reflections"][-1]["answer"] == "No, all is well"
-    assert len(export["reflections"]) == 8
+    assert len(export["reflections"]) == 10
 
 
 async def skip_leaves_a_question_out(d: Driver) -> None:
