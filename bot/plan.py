@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.calendar import WorkCalendar
 from storage.models import Organisation, Panel, PanelPresenter, Person, Programme
 from storage.programme_file import local_time
+from storage.retention import add_months
 
 # The welcome is for the first days of an exchange, not for someone imported months later; the
 # final reflection is for the weeks around its end, not for someone long home.
@@ -140,19 +141,6 @@ class Directory:
 
 def follow_up_months(programme: Programme) -> list[int]:
     return sorted(int(m) for m in programme.follow_up_months.split(",") if m.strip())
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day of the month `months` later (the month's last day when it is shorter)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year += day.year
-    month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def is_home(person: Person, programme: Programme, now: datetime) -> bool:

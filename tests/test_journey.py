@@ -18,6 +18,8 @@ from bot.messages import Outgoing
 from bot.plan import plan_for
 from bot.privacy import export_person, forget_person
 from bot.reports.digest import build_digest, render_text
+from bot.reports.outcome_report import render_markdown
+from bot.reports.outcomes import build_outcomes
 from scheduler.sweeps import Sweeps
 from storage.db import Store
 from storage.importer import import_programme
@@ -29,14 +31,23 @@ from tests.transcript import Transcript
 SOKHA_GOALS = {"family-practices", "adapt-training-manuals"}
 
 
-async def live_through(t: Transcript, person_id: str, flow: str, ratings: dict[str, str]) -> list[Question]:
-    """Start the person's planned conversation when it falls due and answer every question it asks
-    (a goal's rating from `ratings`, anything else with a line of text), day after day; the
+async def live_through(
+    t: Transcript,
+    person_id: str,
+    flow: str,
+    ratings: dict[str, str] | None = None,
+    answers: dict[str, str] | None = None,
+    key: str | None = None,
+) -> list[Question]:
+    """Start the person's planned conversation (`key`, or the first of `flow`) when it falls due
+    and answer every question it asks (a goal's rating from `ratings`, a question by its key from
+    `answers`, anything else with a line of text or the first option), day after day; the
     questions it asked, in order."""
+    ratings, answers = ratings or {}, answers or {}
     async with t.engine.store.session() as session:
         person = await session.get(Person, person_id)
         assert person is not None
-        planned = next(p for p in await plan_for(session, person) if p.flow == flow)
+        planned = next(p for p in await plan_for(session, person) if p.flow == flow and key in (None, p.key))
     t.now = planned.due_at
     conv = await t.engine.start(person_id, planned, t.now)
     assert conv is not None
@@ -55,7 +66,9 @@ async def live_through(t: Transcript, person_id: str, flow: str, ratings: dict[s
             await t.at(next_day)
             continue
         asked.append(question)
-        if question.key == "goal_progress":
+        if question.key in answers:
+            await t.send(person_id, answers[question.key])
+        elif question.key == "goal_progress":
             assert question.goal_id is not None
             await t.send(person_id, ratings[question.goal_id])
         elif question.kind == "text":
@@ -245,3 +258,99 @@ async def test_a_follow_up_asks_with_consent_for_what_the_panel_may_hear_and_the
         "Would help · Tanvir Hossain: “A small fund per group.”",
     ):
         assert line in digest, digest
+
+
+# A small programme lived through, for the outcome report. Ratings (welcome → final):
+#   rina   aspada-sahaj  self-reliance-groups      2 → 4   (+2)
+#   bishal aspada-sahaj  community-hospital-model  3 → 3   (0)
+#   priya  aspada-pahal  urban-health-access       – → 5   (no baseline: not counted)
+#   sokha  kry-aspada    family-practices          1 → 2   (+1; her midpoint 5 does not count)
+#                        adapt-training-manuals    2 → 4   (+2)
+#   tanvir kry-aspada    family-practices          3 → 2   (-1)
+#   dara   kry-aspada    family-practices          1 → 4   (+3)
+#   mina   kry-aspada    family-practices          2 → 5   (+3)
+# Applied something at home: after 3 months rina yes, bishal no, sokha yes, tanvir no (priya did
+# not answer); after 6 months rina yes, tanvir yes.
+WELCOME_RATINGS = {
+    "rina": {"self-reliance-groups": "2"},
+    "bishal": {"community-hospital-model": "3"},
+    "sokha": {"family-practices": "1", "adapt-training-manuals": "2"},
+    "tanvir": {"family-practices": "3"},
+    "dara": {"family-practices": "1"},
+    "mina": {"family-practices": "2"},
+}
+FINAL_RATINGS = {
+    "rina": {"self-reliance-groups": "4"},
+    "bishal": {"community-hospital-model": "3"},
+    "priya": {"urban-health-access": "5"},
+    "sokha": {"family-practices": "2", "adapt-training-manuals": "4"},
+    "tanvir": {"family-practices": "2"},
+    "dara": {"family-practices": "4"},
+    "mina": {"family-practices": "5"},
+}
+YES, NO = "1", "2"
+APPLIED = {3: {"rina": YES, "bishal": NO, "sokha": YES, "tanvir": NO}, 6: {"rina": YES, "tanvir": YES}}
+BY_HAND_JOURNEY = {  # goal: (rated at start and end, rose, median change)
+    "self-reliance-groups": (1, 1, 2.0),
+    "community-hospital-model": (1, 0, 0.0),
+    "urban-health-access": (0, 0, None),
+    "family-practices": (4, 3, 2.0),  # -1, +1, +3, +3: the median 2.0, the mean would be 1.5
+    "adapt-training-manuals": (1, 1, 2.0),
+}
+BY_HAND_APPLIED = {  # (partnership, months): (answered, applied)
+    ("Aspada and Sahaj Community Hospital", 3): (2, 1),
+    ("Aspada and Pahal", 3): (0, 0),
+    ("Krousar Yoeung and Aspada", 3): (2, 1),
+    (None, 3): (4, 2),
+    ("Aspada and Sahaj Community Hospital", 6): (1, 1),
+    ("Aspada and Pahal", 6): (0, 0),
+    ("Krousar Yoeung and Aspada", 6): (1, 1),
+    (None, 6): (2, 2),
+}
+
+
+def with_two_more(tmp_path: Path) -> Path:
+    """The sample programme with two more of Krousar Yoeung's staff at Aspada on Tanvir's goal."""
+    data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
+    tanvir = next(p for p in data["participants"] if p["id"] == "tanvir")
+    for pid, name in (("dara", "Dara Sok"), ("mina", "Mina Keo")):
+        data["participants"].append(
+            {**tanvir, "id": pid, "name": name, "home": "kry", "host": "aspada", "timezone": "Asia/Dhaka", "teams": None}
+        )
+    edited = tmp_path / "programme-two-more.yaml"
+    edited.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return edited
+
+
+async def test_the_outcome_report_shows_the_journey_per_goal_and_who_applied_something_at_home(
+    transcript: Transcript, translator: Translator, tmp_path: Path
+) -> None:
+    t = transcript
+    await import_programme(t.engine.store, with_two_more(tmp_path))
+    for person, ratings in WELCOME_RATINGS.items():
+        await live_through(t, person, "welcome", ratings)
+    await live_through(t, "sokha", "midpoint", {"family-practices": "5", "adapt-training-manuals": "5"})
+    for person, ratings in FINAL_RATINGS.items():
+        await live_through(t, person, "final", ratings, answers={"outcomes": "1"})
+    for months, said in APPLIED.items():
+        for person, answer in said.items():
+            await live_through(
+                t, person, "follow-up", answers={"applied": answer}, key=f"follow-up:{months}:{person}"
+            )
+
+    report = await build_outcomes(t.engine.store)
+    assert {j.goal_id: (j.rated, j.rose, j.median_change) for j in report.journeys} == BY_HAND_JOURNEY
+    assert {(a.partnership, a.months): (a.answered, a.applied) for a in report.applied_at_home} == BY_HAND_APPLIED
+    # What was there before stays: the final reflection's mean per goal.
+    assert {g.goal_id: g.mean for g in report.goals}["family-practices"] == (2 + 2 + 4 + 5) / 4
+
+    markdown = render_markdown(report, translator, "en")
+    family = "Train self-reliance groups in the 12 key family practices that prevent malnutrition in children under five"
+    assert f"| {family} | Krousar Yoeung and Aspada | 4 | 3 | 75% | +2.0 |" in markdown
+    assert "| Understand how a low-cost community hospital is run and financed | Aspada and Sahaj Community Hospital | 1 | 0 | 0% | 0.0 |" in markdown
+    assert "| Form self-reliance groups that help women save money for healthcare costs | Aspada and Sahaj Community Hospital | 1 | 1 | 100% | +2.0 |" in markdown
+    assert "| Improve access to health services for people in urban slums | Aspada and Pahal | 0 | 0 | – | – |" in markdown
+    assert "| Aspada and Sahaj Community Hospital | 3 months | 2 | 1 | 50% |" in markdown
+    assert "| All partnerships | 3 months | 4 | 2 | 50% |" in markdown
+    assert "| Krousar Yoeung and Aspada | 6 months | 1 | 1 | 100% |" in markdown
+    assert "| Aspada and Pahal | 6 months | 0 | 0 | – |" in markdown

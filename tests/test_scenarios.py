@@ -102,12 +102,15 @@ class ConsoleDriver:
     command = say
 
     async def choose(self, label: str) -> None:
-        """Type the number printed before `label` in the last question."""
+        """Type the number printed before `label` in the last question (a scale prints its
+        numbers, "1 · 2 · 3 · 4 · 5": the number is typed as it is)."""
         question = next(m for m in reversed(self.printed.messages()) if m.startswith("── "))
-        number = next(
-            line.split(".")[0].strip() for line in question.splitlines() if line.endswith(f". {label}")
-        )
-        await self.say(number)
+        lines = question.splitlines()
+        numbers = [line.split(".")[0].strip() for line in lines if line.endswith(f". {label}")]
+        if not numbers and any(label in line.split(" · ") for line in lines if " · " in line):
+            numbers = [label]
+        assert numbers, f"no option {label!r} in:\n{question}"
+        await self.say(numbers[0])
 
     async def later(self, **delta: float) -> None:
         self.clock.now += timedelta(**delta)
