@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
+import pytest
 import yaml
 from sqlmodel import col, select
 
@@ -24,6 +25,7 @@ from scheduler.sweeps import Sweeps
 from storage.db import Store
 from storage.importer import import_programme
 from storage.models import Answer, Conversation, Person, Question
+from storage.programme_file import ProgrammeFileError, load_programme_file
 from tests.conftest import PROGRAMME
 from tests.support import RecordingSender
 from tests.transcript import Transcript
@@ -354,3 +356,37 @@ async def test_the_outcome_report_shows_the_journey_per_goal_and_who_applied_som
     assert "| All partnerships | 3 months | 4 | 2 | 50% |" in markdown
     assert "| Krousar Yoeung and Aspada | 6 months | 1 | 1 | 100% |" in markdown
     assert "| Aspada and Pahal | 6 months | 0 | 0 | – |" in markdown
+
+
+def programme_with(tmp_path: Path, **settings: object) -> Path:
+    data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
+    data["programme"].update(settings)
+    path = tmp_path / "programme-settings.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+async def test_no_follow_up_is_held_once_what_the_person_wrote_is_deleted_by_then(
+    store: Store, tmp_path: Path
+) -> None:
+    await import_programme(store, programme_with(tmp_path, retention={"delete_after_months": 6}))
+    async with store.session() as session:
+        tanvir = await session.get(Person, "tanvir")
+        assert tanvir is not None
+        plan = await plan_for(session, tanvir)
+    assert [p.key for p in plan if p.flow == "follow-up"] == ["follow-up:3:tanvir"]
+
+
+@pytest.mark.parametrize(
+    ("after_months", "message"),
+    [([0, 6], "from 1 to 36"), ([3, 3], "listed twice"), ("three", "valid list")],
+)
+def test_a_broken_follow_up_setting_names_the_file_and_field(
+    tmp_path: Path, after_months: object, message: str
+) -> None:
+    path = programme_with(tmp_path, follow_ups={"after_months": after_months})
+    with pytest.raises(ProgrammeFileError) as caught:
+        load_programme_file(path)
+    (problem,) = caught.value.problems
+    assert problem.file == str(path) and problem.entry == "programme"
+    assert problem.field.startswith("follow_ups.after_months") and message in problem.message, problem
