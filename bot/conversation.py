@@ -162,7 +162,7 @@ async def advance(turn: Turn, conv: Conversation) -> None:
         if conv.all_now:
             conv.group = min(q.group for q in pending)
             continue
-        cal = await calendar_for(turn.session, turn.person)
+        cal = await calendar_for(turn.session, turn.person, turn.now)
         conv.current_question_id = None
         conv.next_group_at = cal.next_prompt_after(turn.now)
         turn.session.add(conv)

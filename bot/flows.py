@@ -78,6 +78,27 @@ def _consent(key: str, section: str) -> QuestionSpec:
     )
 
 
+def _rating(section: str) -> tuple[QuestionSpec, QuestionSpec]:
+    """Where the person stands on each of their learning goals, asked in the same words at the
+    welcome (the baseline), the midpoint and the final reflection, so the three can be compared."""
+    return (
+        QuestionSpec(
+            "goal_progress",
+            "scale",
+            N_("Where do you stand today with your learning goal “{goal}”? 1 = just starting, 5 = fully there."),
+            section,
+            per_goal=True,
+        ),
+        QuestionSpec(
+            "goal_progress_why",
+            "text",
+            N_("In one line: why that number for “{goal}”? (write {cmd_skip} to leave it out)"),
+            section,
+            per_goal=True,
+        ),
+    )
+
+
 WELCOME = FlowSpec(
     id="welcome",
     title=N_("Welcome"),
@@ -104,7 +125,8 @@ WELCOME = FlowSpec(
         "Write {cmd_help} at any time to see what you can do.",
         "days",
     ),
-    outro="",
+    outro=N_("Thank you! This is where you start from; I will ask the same again later."),
+    questions=_rating("goals"),
 )
 
 MIDPOINT = FlowSpec(
@@ -135,6 +157,7 @@ MIDPOINT = FlowSpec(
             "learning",
             per_goal=True,
         ),
+        *_rating("learning"),
         QuestionSpec(
             "achievements", "text", N_("What have you achieved so far that you are proud of?"), "achievements"
         ),
@@ -241,13 +264,7 @@ FINAL = FlowSpec(
             )
             for value, label in OUTCOME_LABELS.items()
         ),
-        QuestionSpec(
-            "goal_progress",
-            "scale",
-            N_("How far did you get with your learning goal “{goal}”? 1 = not at all, 5 = fully."),
-            "goals",
-            per_goal=True,
-        ),
+        *_rating("goals"),
         QuestionSpec(
             "adopt", "text", N_("What should {home} adopt from what you have seen at {host}?"), "adopt"
         ),
@@ -284,5 +301,51 @@ PAIRING_CHECK = FlowSpec(
     ),
 )
 
-FLOWS: dict[str, FlowSpec] = {f.id: f for f in (WELCOME, MIDPOINT, PANEL_PREP, FINAL, PAIRING_CHECK)}
+
+APPLIED_CHOICES = (("yes", N_("Yes, I have")), ("no", N_("Not yet")))
+
+FOLLOW_UP = FlowSpec(
+    id="follow-up",
+    title=N_("Follow-up after your exchange"),
+    intro=NP_(
+        "It is {months} month since your exchange at {host} ended. A few questions on what has "
+        "come of it at {home}. Write {cmd_skip} to leave one out.",
+        "It is {months} months since your exchange at {host} ended. A few questions on what has "
+        "come of it at {home}. Write {cmd_skip} to leave one out.",
+        "months",
+    ),
+    outro=N_("Thank you! Your coordinators can now read how your exchange carries on at home."),
+    questions=(
+        QuestionSpec(
+            "applied",
+            "single",
+            N_("Have you applied something from your exchange in your work at {home}?"),
+            "applied",
+            choices=APPLIED_CHOICES,
+        ),
+        QuestionSpec(
+            "applied_what",
+            "text",
+            N_("What have you applied, and how did it go?"),
+            "applied",
+            ask_if=AskIf("applied", "yes"),
+            records="takeaway",
+        ),
+        _consent("applied_what", "applied"),
+        QuestionSpec(
+            "shared_home",
+            "text",
+            N_("What have you shared with your colleagues at {home}, and how?"),
+            "shared_home",
+            records="takeaway",
+        ),
+        _consent("shared_home", "shared_home"),
+        QuestionSpec("obstacles", "text", N_("What got in the way?"), "obstacles"),
+        QuestionSpec("would_help", "text", N_("What would help you apply more of it?"), "would_help"),
+    ),
+)
+
+FLOWS: dict[str, FlowSpec] = {
+    f.id: f for f in (WELCOME, MIDPOINT, PANEL_PREP, FINAL, FOLLOW_UP, PAIRING_CHECK)
+}
 SCALE_CHOICES = tuple((str(n), str(n)) for n in range(1, 6))

@@ -40,6 +40,8 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
         # A pairing check-in: the names of the others in the pair.
         "pair": (conv.context or {}).get("pair", ""),
     }
+    if "months" in (conv.context or {}):
+        params["months"] = (conv.context or {})["months"]
     panel_id = (conv.context or {}).get("panel_id")
     panel = await turn.session.get(Panel, panel_id) if panel_id else None
     if panel is not None:
@@ -54,9 +56,7 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
 async def create_questions(turn: Turn, conv: Conversation, flow: FlowSpec) -> None:
     assert conv.id is not None
     goals = await turn.goals()
-    items: list[tuple[QuestionSpec, LearningGoal | None]] = []
-    for spec in flow.questions:
-        items.extend((spec, g) for g in goals) if spec.per_goal else items.append((spec, None))
+    items = _per_person(flow, goals)
     atoms = list(dict.fromkeys((spec.section, g.id if g and spec.per_goal else None) for spec, g in items))
     days = min(turn.programme.reflection_days, len(atoms)) if flow.spread_over_days and atoms else 1
     # Questions that belong together (an aha moment and its consent) stay on one day.
@@ -87,6 +87,23 @@ async def create_questions(turn: Turn, conv: Conversation, flow: FlowSpec) -> No
     if rows:
         await turn.session.exec(insert(Question), params=rows)  # type: ignore[call-overload]
     turn.questions_changed(conv)
+
+
+def _per_person(flow: FlowSpec, goals: list[LearningGoal]) -> list[tuple[QuestionSpec, LearningGoal | None]]:
+    """The flow's questions in the order they are asked. Consecutive per-goal questions of one
+    section go goal by goal (a goal's rating, then why), not question by question."""
+    items: list[tuple[QuestionSpec, LearningGoal | None]] = []
+    specs = list(flow.questions)
+    while specs:
+        spec = specs.pop(0)
+        if not spec.per_goal:
+            items.append((spec, None))
+            continue
+        run = [spec]
+        while specs and specs[0].per_goal and specs[0].section == spec.section:
+            run.append(specs.pop(0))
+        items.extend((s, g) for g in goals for s in run)
+    return items
 
 
 async def applies(turn: Turn, question: Question, conv: Conversation, questions: list[Question]) -> bool:

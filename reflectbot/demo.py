@@ -46,6 +46,7 @@ SCRIPT = {
     "outcome_technical-competence": "I can now train groups in the 12 family practices.",
     "outcome_organisational-development": "Our training manual has a new chapter.",
     "goal_progress": "4",
+    "goal_progress_why": "I have tried it out, but not yet on my own.",
     "adopt": "Weekly savings groups for healthcare costs.",
 }
 SUPPORT_SEEKER = "tanvir"  # asks for support in the midpoint reflection
@@ -159,6 +160,8 @@ async def _answer(
             reply = "2"
         if key == "support_note":
             reply = "My visa needs renewing before June."
+        if key == "goal_progress":  # where they stand rises over the exchange
+            reply = {"welcome": "2", "midpoint": "3"}.get(message.flow or "", reply)
         timeline.clock += timedelta(minutes=7)
         timeline.activity += 1
         timeline.line(person, "←", _chosen(message, reply))

@@ -244,7 +244,7 @@ class Sweeps:
         for person in snap.people.values():
             if not (person.paused and person.paused_until):
                 continue
-            cal = snap.directory.calendar(person)
+            cal = snap.directory.calendar(person, now)
             if cal.local_date(now) < person.paused_until or not in_prompt_window(cal, now):
                 continue
             async with self.store.session() as session:
@@ -282,7 +282,7 @@ class Sweeps:
                 logger.info("conversation %s (%s) of %s expired", conv.id, conv.flow, conv.person_id)
                 if was_open and person is not None:
                     await session.flush()
-                    cal = snap.directory.calendar(person)
+                    cal = snap.directory.calendar(person, now)
                     # What comes next waits for the person's prompt time (`continue_agendas`).
                     if not _paused(person, cal, now) and in_prompt_window(cal, now):
                         await begin_next(
@@ -300,7 +300,7 @@ class Sweeps:
             person = snap.people.get(person_id)
             if person is None:
                 continue
-            cal = snap.directory.calendar(person)
+            cal = snap.directory.calendar(person, now)
             if _paused(person, cal, now) or not in_prompt_window(cal, now):
                 continue
             if await self.engine.continue_agenda(person_id, now):
@@ -311,7 +311,7 @@ class Sweeps:
         started = 0
         computed: list[tuple[Person, datetime | None]] = []
         for person in snap.due:
-            cal = snap.directory.calendar(person)
+            cal = snap.directory.calendar(person, now)
             plan = snap.directory.plan(person)
             have = {p.key for p in plan if p.key in snap.keys}
             if not _paused(person, cal, now) and in_prompt_window(cal, now):
@@ -348,7 +348,7 @@ class Sweeps:
             person = snap.people.get(person_id)
             if person is None:
                 continue
-            cal = snap.directory.calendar(person)
+            cal = snap.directory.calendar(person, now)
             if _paused(person, cal, now) or not in_prompt_window(cal, now):
                 continue
             await self.engine.open_next_group(conversation_id, now)
@@ -368,7 +368,7 @@ class Sweeps:
             programme = snap.directory.programmes[person.programme_id]
             if question.reminders_sent >= programme.reminder_max:
                 continue
-            cal = snap.directory.calendar(person)
+            cal = snap.directory.calendar(person, now)
             if _paused(person, cal, now) or not in_prompt_window(cal, now):
                 continue
             last = snap.last_reminded.get(person.id)

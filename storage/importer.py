@@ -229,6 +229,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         reminder_max=p.reminders.max,
         digest_every=p.digest.every,
         retention_months=p.retention.delete_after_months,
+        follow_up_months=",".join(str(m) for m in p.follow_ups.after_months),
     )
     await session.flush()
     for o in spec.organisations:

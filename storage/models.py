@@ -83,6 +83,8 @@ class Programme(SQLModel, table=True):
     digest_every: str = "monday 08:00"
     # What a person wrote is deleted this many months after their exchange ended (None: kept).
     retention_months: int | None = None
+    # Months after an exchange ends that a follow-up conversation is held, comma-separated ("3,6").
+    follow_up_months: str = Field(default="3,6", sa_column_kwargs={"server_default": "3,6"})
 
 
 class Organisation(SQLModel, table=True):

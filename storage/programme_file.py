@@ -110,6 +110,21 @@ class RetentionSpec(_Spec):
     delete_after_months: int | None = Field(default=None, ge=1, le=240, strict=True)
 
 
+class FollowUpsSpec(_Spec):
+    # Months after the exchange ends that a follow-up conversation is held (what was applied at
+    # home, shared, in the way); asked on the home organisation's working days.
+    after_months: list[int] = Field(default=[3, 6], max_length=6)
+
+    @field_validator("after_months")
+    @classmethod
+    def _months(cls, value: list[int]) -> list[int]:
+        if any(isinstance(m, bool) or not 1 <= m <= 36 for m in value):
+            raise ValueError("each is a number of months from 1 to 36, e.g. [3, 6]")
+        if len(set(value)) != len(value):
+            raise ValueError("a number of months is listed twice")
+        return sorted(value)
+
+
 class ProgrammeSpec(_Spec):
     id: str
     name: str
@@ -120,6 +135,7 @@ class ProgrammeSpec(_Spec):
     reminders: RemindersSpec = RemindersSpec()
     digest: DigestSpec = DigestSpec()
     retention: RetentionSpec = RetentionSpec()
+    follow_ups: FollowUpsSpec = FollowUpsSpec()
     timezone_is_known = field_validator("timezone")(check_timezone)
     language_is_known = field_validator("language")(check_language)
 

@@ -66,7 +66,7 @@ async def test_panel_preparation_goes_before_an_open_midpoint_which_then_resumes
 
     await t.send(PERSON, "status")
     status = t.unread(PERSON)[-1].text
-    assert "Panel preparation: 0 of" in status and "Waiting: Midpoint reflection, 0 of 9" in status
+    assert "Panel preparation: 0 of" in status and "Waiting: Midpoint reflection, 0 of 11" in status
 
     # A typed reply answers the question last asked: the panel's, not the midpoint's.
     await t.send(PERSON, "Grandmothers decide what children eat.")
@@ -163,4 +163,4 @@ async def test_a_waiting_midpoint_still_shows_as_in_progress_to_the_person_and_c
         ("panel-prep", 0),
     ]
     digest = render_text(await build_digest(t.engine.store, "ingrid", t.now), Translator(), "en")
-    assert "midpoint reflection in progress, 1 of 9 questions answered" in digest
+    assert "midpoint reflection in progress, 1 of 11 questions answered" in digest

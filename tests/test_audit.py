@@ -29,7 +29,7 @@ async def test_export_and_forget_are_audited_without_content(tmp_path: Path, dat
     marker = "audit-marker-0f3c9a"
     assert run("init").returncode == 0
     assert run("import", str(PROGRAMME)).returncode == 0
-    chat = run("chat", "--as", "tanvir", stdin=f"now\nAt dawn {marker}.\nexport\n")
+    chat = run("chat", "--as", "tanvir", stdin=f"now\n3\nAt dawn {marker}.\nexport\n")
     assert chat.returncode == 0, chat.stderr
     assert await audit_rows(database_url) != []  # the export asked for in the chat
 

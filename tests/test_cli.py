@@ -17,6 +17,10 @@ ANSWERS = [
     "Women's groups save weekly & lend <first> to the sickest.",
     "I led a savings meeting alone.",
 ]
+# The welcome asks where she stands on her learning goal, and why; the midpoint asks it again
+# after what she learned.
+WELCOME = ["2", "The groups meet, but few save yet."]
+MIDPOINT = [ANSWERS[0], ANSWERS[1], "4", "Two groups now save every week.", ANSWERS[2]]
 
 
 @pytest.fixture
@@ -35,14 +39,15 @@ def run(tmp_path: Path, database_url: str):
 def test_piped_chat_is_stored_exported_and_forgotten(run) -> None:
     run("init")
     run("import", str(PROGRAMME))
-    chat = run("chat", "--as", "rina", stdin="\n".join(["all-now", *ANSWERS]) + "\n")
+    # `now` opens her welcome, and after it her midpoint, early.
+    chat = run("chat", "--as", "rina", stdin="\n".join(["now", *WELCOME, "now", "all-now", *MIDPOINT]) + "\n")
     # Rina reads Bengali; her own learning goal is quoted in the question.
     assert "Form self-reliance groups that help women save money for healthcare costs" in chat.stdout
     export = json.loads(run("export", "rina").stdout)
     assert export["person"] == "rina"
     answered = [(r["flow"], r["answer"]) for r in export["reflections"]]
-    assert answered == [("midpoint", a) for a in ANSWERS]
-    goal_question = export["reflections"][1]["question"]
+    assert answered == [("welcome", a) for a in WELCOME] + [("midpoint", a) for a in MIDPOINT]
+    goal_question = export["reflections"][3]["question"]
     assert "Form self-reliance groups that help women save money for healthcare costs" in goal_question
     assert all(r["answered_at"] for r in export["reflections"])
 
@@ -59,17 +64,22 @@ def test_piped_chat_is_stored_exported_and_forgotten(run) -> None:
 def test_chat_ends_cleanly_at_end_of_input_and_continues_next_time(run) -> None:
     run("init")
     run("import", str(PROGRAMME))
-    # Tanvir's panel (April) comes before his midpoint (May): his next conversation is panel prep.
+    # His welcome asks where he stands on his learning goal.
     first = run("chat", "--as", "tanvir", stdin="now\n")
     assert "Hello Tanvir Hossain!" in first.stdout
-    assert "What is an “aha” moment from your exchange" in first.stdout
-    second = run("chat", "--as", "tanvir", stdin="Everyone starts at dawn.\n")
+    assert "Where do you stand today with your learning goal" in first.stdout
+    # Tanvir's panel (April) comes before his midpoint (May): after the welcome, `now` starts
+    # the panel preparation.
+    second = run("chat", "--as", "tanvir", stdin="2\nI have only read about it.\nnow\nEveryone starts at dawn.\n")
     assert "Hello Tanvir Hossain!" not in second.stdout  # continued, not restarted
+    assert "In one line: why that number" in second.stdout
     assert "What is an “aha” moment from your exchange" in second.stdout
     assert "May the panel hear this?" in second.stdout
     export = json.loads(run("export", "tanvir").stdout)
     assert [(r["flow"], r["answer"]) for r in export["reflections"]] == [
-        ("panel-prep", "Everyone starts at dawn.")
+        ("welcome", "2"),
+        ("welcome", "I have only read about it."),
+        ("panel-prep", "Everyone starts at dawn."),
     ]
 
 
@@ -87,8 +97,8 @@ def test_chat_before_the_exchange_opens_nothing_until_now(run, database_url: str
     assert "Hello Tanvir Hossain!" in started.stdout
     assert "Tanvir Hossain: nothing open" in started.stderr
     again = run("chat", "--as", "tanvir", stdin="")
-    assert "Panel preparation is open; its question again:" in again.stderr
-    assert "What is an “aha” moment from your exchange" in again.stdout
+    assert "Welcome is open; its question again:" in again.stderr
+    assert "Where do you stand today with your learning goal" in again.stdout
 
 
 def test_unknown_person_and_missing_file_are_clear_errors(run) -> None:

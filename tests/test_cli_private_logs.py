@@ -35,9 +35,11 @@ async def test_a_reply_that_cannot_be_kept_leaves_no_word_of_it_in_the_log(
     assert reflectbot(database_url, tmp_path, "init").returncode == 0
     assert reflectbot(database_url, tmp_path, "import", str(PROGRAMME)).returncode == 0
     await drop_answers(database_url)
+    # The welcome's rating is skipped; the words go to its "why".
     chat = reflectbot(
-        database_url, tmp_path, "--verbose", "chat", "--as", "tanvir", stdin=f"now\nAt dawn {marker}.\n"
+        database_url, tmp_path, "--verbose", "chat", "--as", "tanvir", stdin=f"now\nskip\nAt dawn {marker}.\n"
     )
+    assert "In one line: why that number" in chat.stdout  # the words answer a text question
     assert marker not in chat.stderr
     # The failure did happen and was logged, by the type of its error, with the statements
     # around it (their parameters withheld).

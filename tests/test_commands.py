@@ -56,7 +56,7 @@ async def test_a_mistyped_command_then_the_command_stores_nothing(transcript: Tr
     await start_midpoint(t)
     await t.send("tanvir", "stauts")
     await t.send("tanvir", "status")
-    assert "Midpoint reflection: 0 of 9 questions answered." in t.unread("tanvir")[-1].text
+    assert "Midpoint reflection: 0 of 11 questions answered." in t.unread("tanvir")[-1].text
     await t.send("tanvir", "yes")  # now simply an answer of its own
     async with t.engine.store.session() as session:
         assert [a.text for a in (await session.exec(select(Answer))).all()] == ["yes"]

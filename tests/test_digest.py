@@ -37,6 +37,8 @@ PARTNERSHIPS = ("Aspada and Pahal", "Aspada and Sahaj Community Hospital", "Krou
 RINA_MIDPOINT = {
     "observations": "Patients pay into a community health fund.",
     "learning": "Groups save weekly and lend to the sickest first.",
+    "goal_progress": "3",
+    "goal_progress_why": "I have seen two groups start.",
     "achievements": "I led a savings meeting on my own.",
     "next_steps": "Visit the Pokhara branch.",
     "opportunities": "A joint savings fund with Aspada.",

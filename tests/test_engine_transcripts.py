@@ -57,13 +57,19 @@ async def test_whole_midpoint_flow_spread_over_working_days(transcript: Transcri
     t = transcript
     await start_midpoint(t)
     q = t.expect_question("tanvir", "What have you observed at Krousar Yoeung")
-    # Nine questions, the support note that may never be asked included (bot.progress).
-    assert q.progress_label == "Midpoint reflection · 1 of 9"
+    # Eleven questions, the support note that may never be asked included (bot.progress).
+    assert q.progress_label == "Midpoint reflection · 1 of 11"
     assert q.goals == (FAMILY_PRACTICES,)
     await t.send("tanvir", "Mothers' groups meet under the village tree.")
     q = t.expect_question("tanvir", f"Your learning goal: “{FAMILY_PRACTICES}”")
     assert q.goal == FAMILY_PRACTICES
     await t.send("tanvir", "Cooking demonstrations teach more than leaflets.")
+    # Where they stand on that goal now, and why: the same scale as at the welcome and the end.
+    q = t.expect_question("tanvir", f"Where do you stand today with your learning goal “{FAMILY_PRACTICES}”")
+    assert q.goal == FAMILY_PRACTICES
+    await t.send("tanvir", "3")
+    t.expect_question("tanvir", "In one line: why that number")
+    await t.send("tanvir", "Two villages trained, three to go.")
     t.expect("tanvir", "That is all for today", "10:00")
     t.expect_nothing("tanvir")
 
@@ -106,13 +112,13 @@ async def test_whole_midpoint_flow_spread_over_working_days(transcript: Transcri
     assert ingrid.kind == farhana.kind == "alert"
     assert "My visa needs renewing." in ingrid.text and "Tanvir Hossain" in ingrid.text
     export = await export_person(t.engine.store, "tanvir")
-    assert len(export["reflections"]) == 9
+    assert len(export["reflections"]) == 11
     assert export["reflections"][1]["question"].startswith(f"Your learning goal: “{FAMILY_PRACTICES}”")
     assert export["reflections"][1]["answer"] == "Cooking demonstrations teach more than leaflets."
     assert {
         "question": "Do you need support from your coordinator?",
         "answer": "Yes, contact me",
-    }.items() <= export["reflections"][7].items()
+    }.items() <= export["reflections"][9].items()
 
 
 async def test_late_click_on_an_earlier_question_answers_that_question(transcript: Transcript) -> None:
@@ -165,7 +171,7 @@ async def test_all_now_asks_every_remaining_question_at_once(transcript: Transcr
     t.expect_question("tanvir", "What have you observed")
     await t.send("tanvir", "all-now")
     t.expect("tanvir", "all remaining questions now")
-    for reply in ("a", "b", "c", "d", "e", "f", "3", "1"):
+    for reply in ("a", "b", "4", "c", "d", "e", "f", "g", "3", "1"):
         await t.send("tanvir", reply)
     texts = [m.text for m in t.unread("tanvir")]
     assert not any("That is all for today" in text for text in texts)
@@ -194,7 +200,7 @@ async def test_consent_can_be_changed_later(transcript: Transcript) -> None:
     t = transcript
     await start_midpoint(t)
     await t.send("tanvir", "all-now")
-    for reply in ("a", "b", "c", "d", "e", "Feeding is a family decision.", "1", "1"):
+    for reply in ("a", "b", "4", "c", "d", "e", "f", "Feeding is a family decision.", "1", "1"):
         await t.send("tanvir", reply)
     export = await export_person(t.engine.store, "tanvir")
     assert export["aha_moments"] == [

@@ -27,6 +27,8 @@ async def test_a_message_after_the_days_questions_is_kept_as_a_note(transcript: 
     await t.start("tanvir", "midpoint")
     await t.send("tanvir", "Mothers' groups meet under the village tree.")
     await t.send("tanvir", "Cooking demonstrations teach more than leaflets.")
+    await t.send("tanvir", "3")  # where he stands on his learning goal
+    await t.send("tanvir", "Two villages trained, three to go.")
     assert "That is all for today" in t.unread("tanvir")[-1].text
 
     await t.send("tanvir", NOTE)

@@ -25,11 +25,13 @@ from tests.test_engine_transcripts import due
 from tests.transcript import Transcript
 
 PERSON, COORDINATOR, NAME = "tanvir", "ingrid", "Tanvir Hossain"
-# Tanvir has one learning goal: observations, learning, achievements, next steps, opportunities,
-# aha, its consent, support and the support note. The last two depend on earlier answers.
-MIDPOINT_TOTAL = 9
-# Outcomes, one sentence for each of the four outcomes, progress on the one goal, adopt.
-FINAL_TOTAL = 7
+# Tanvir has one learning goal: observations, learning, where he stands on the goal and why,
+# achievements, next steps, opportunities, aha, its consent, support and the support note. The
+# last two depend on earlier answers.
+MIDPOINT_TOTAL = 11
+# Outcomes, one sentence for each of the four outcomes, where he stands on the one goal and why,
+# adopt.
+FINAL_TOTAL = 8
 
 Display = Callable[[Transcript], Awaitable[tuple[int, int] | None]]
 
@@ -108,17 +110,21 @@ async def walk(
 MIDPOINT_REPLIES = {
     "observations": "Mothers' groups meet under the village tree.",
     "learning": "Cooking demonstrations teach more than leaflets.",
+    "goal_progress": "3",
+    "goal_progress_why": "Two villages trained, three to go.",
     "achievements": "skip",
     "next_steps": "Visit the provincial office.",
     "opportunities": "A joint manual.",
 }
-FIRST_SIX = [
+FIRST_EIGHT = [
     ("observations", 1),
     ("learning", 2),
-    ("achievements", 3),
-    ("next_steps", 4),
-    ("opportunities", 5),
-    ("aha", 6),
+    ("goal_progress", 3),
+    ("goal_progress_why", 4),
+    ("achievements", 5),
+    ("next_steps", 6),
+    ("opportunities", 7),
+    ("aha", 8),
 ]
 
 
@@ -128,14 +134,14 @@ FIRST_SIX = [
         pytest.param(
             # The aha moment is skipped, so its consent is not needed; the support note follows "yes".
             {"aha": "skip", "support": "2", "support_note": "My visa needs renewing."},
-            # The consent not needed is passed, and counted: support is 8 of 9.
-            [*FIRST_SIX, ("support", 8), ("support_note", 9)],
+            # The consent not needed is passed, and counted: support is 10 of 11.
+            [*FIRST_EIGHT, ("support", 10), ("support_note", 11)],
             id="consent-not-needed",
         ),
         pytest.param(
             # The consent follow-up is asked and skipped; "no" support needs no note.
             {"aha": "Grandmothers decide what children eat.", "aha_consent": "skip", "support": "1"},
-            [*FIRST_SIX, ("aha_consent", 7), ("support", 8)],
+            [*FIRST_EIGHT, ("aha_consent", 9), ("support", 10)],
             id="consent-skipped-note-not-needed",
         ),
     ],
@@ -169,6 +175,7 @@ async def test_a_final_reflection_keeps_its_total_as_follow_ups_are_passed(trans
         "outcomes": "4",
         "outcome_innovation": "skip",
         "goal_progress": "4",
+        "goal_progress_why": "skip",
         "adopt": "Cooking demonstrations.",
     }
     steps, closing = await walk(transcript, "final", replies, {"status": status_shows, "app home": home_shows})
@@ -176,7 +183,8 @@ async def test_a_final_reflection_keeps_its_total_as_follow_ups_are_passed(trans
         ("outcomes", 1),
         ("outcome_innovation", 5),
         ("goal_progress", 6),
-        ("adopt", 7),
+        ("goal_progress_why", 7),
+        ("adopt", 8),
     ]
     for key, place, shown in steps:
         assert shown == {

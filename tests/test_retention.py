@@ -81,6 +81,8 @@ async def live_through(t: Transcript, person_id: str, marker: str) -> None:
     await t.start(person_id, "midpoint")
     for answer in ("observed", "learned"):
         await t.send(person_id, f"{answer} {marker}")
+    await t.send(person_id, "3")  # where they stand on their learning goal
+    await t.send(person_id, f"why {marker}")
     await t.send(person_id, f"a note {marker}")
     for command in (f"share an aha {marker}", f"support I need help {marker}", "export"):
         await t.engine.handle(Incoming("console", person_id, text=command, is_command=True), t.now)
@@ -153,7 +155,7 @@ async def test_what_a_person_wrote_goes_months_after_their_exchange_and_not_befo
     assert after["auditevent"] == before["auditevent"]
     (row,) = await retention_rows(store)
     assert (row.kind, row.person_id, row.actor) == (AuditKind.RETENTION, "rina", "scheduler")
-    assert row.detail["answers"] == 2 and row.detail["notes"] == 1 and row.detail["exports"] == 1
+    assert row.detail["answers"] == 4 and row.detail["notes"] == 1 and row.detail["exports"] == 1
     assert row.detail["months"] == MONTHS
     assert abs(row.at - datetime.now(UTC)) < timedelta(minutes=5)  # the database's clock, now
     assert rina not in row.line()

@@ -102,12 +102,15 @@ class ConsoleDriver:
     command = say
 
     async def choose(self, label: str) -> None:
-        """Type the number printed before `label` in the last question."""
+        """Type the number printed before `label` in the last question (a scale prints its
+        numbers, "1 · 2 · 3 · 4 · 5": the number is typed as it is)."""
         question = next(m for m in reversed(self.printed.messages()) if m.startswith("── "))
-        number = next(
-            line.split(".")[0].strip() for line in question.splitlines() if line.endswith(f". {label}")
-        )
-        await self.say(number)
+        lines = question.splitlines()
+        numbers = [line.split(".")[0].strip() for line in lines if line.endswith(f". {label}")]
+        if not numbers and any(label in line.split(" · ") for line in lines if " · " in line):
+            numbers = [label]
+        assert numbers, f"no option {label!r} in:\n{question}"
+        await self.say(numbers[0])
 
     async def later(self, **delta: float) -> None:
         self.clock.now += timedelta(**delta)
@@ -252,6 +255,11 @@ async def answer_by_text_and_by_button(d: Driver) -> None:
     await d.command("all-now")
     d.expect("all remaining questions now")
     await d.say("Cooking demonstrations teach more than leaflets.")
+    # Where he stands on the goal, by the scale's button, and why in a line of text.
+    d.expect_question("Where do you stand today with your learning goal “Train self-reliance groups")
+    await d.choose("4")
+    d.expect_question("In one line: why that number")
+    await d.say("Two villages trained, three to go.")
     for fragment, answer in (
         ("What have you achieved", "Ran two trainings."),
         ("What are your next steps", "Visit the provincial office."),
@@ -271,7 +279,7 @@ async def answer_by_text_and_by_button(d: Driver) -> None:
         ("Grandmothers decide what children eat.", "anonymous")
     ]
     assert export["reflections"][-1]["answer"] == "No, all is well"
-    assert len(export["reflections"]) == 8
+    assert len(export["reflections"]) == 10
 
 
 async def skip_leaves_a_question_out(d: Driver) -> None:

@@ -59,7 +59,7 @@ async def test_statuses_are_stored_as_their_strings(transcript: Transcript) -> N
     await start_midpoint(t)
     await t.send("tanvir", "skip")
     statuses = await raw(t, "SELECT key, status FROM question WHERE person_id = 'tanvir' ORDER BY position")
-    assert statuses[:3] == [("observations", "skipped"), ("learning", "asked"), ("achievements", "pending")]
+    assert statuses[:3] == [("observations", "skipped"), ("learning", "asked"), ("goal_progress", "pending")]
     assert await raw(t, "SELECT status FROM conversation WHERE person_id = 'tanvir'") == [("open",)]
     assert set(await raw(t, "SELECT DISTINCT status FROM outboxmessage WHERE person_id = 'tanvir'")) == {
         ("sent",)

@@ -72,7 +72,7 @@ async def test_a_tick_at_the_midpoint_posts_a_card_quoting_the_learning_goal(wor
     texts = json.dumps(card, ensure_ascii=False)
     assert "What have you observed at Krousar Yoeung" in texts
     assert f"“{FAMILY_PRACTICES}”" in texts
-    assert "Midpoint reflection · 1 of 9" in texts
+    assert "Midpoint reflection · 1 of 11" in texts
     assert_valid_card(card)
 
 

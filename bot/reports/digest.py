@@ -54,7 +54,7 @@ WINDOW = timedelta(days=7)
 NEAR_MIDPOINT = timedelta(days=14)
 # Answers to these questions are worth sharing, besides the aha moments and takeaways recorded for
 # the panel: they are what a coordinator would pass on.
-SHARED_KEYS = frozenset({"achievements"})
+SHARED_KEYS = frozenset({"achievements", "applied_what", "shared_home", "obstacles", "would_help"})
 NEXT_STEP_KEYS = frozenset({"next_steps", "opportunities"})
 
 KIND_LABELS = {
@@ -63,6 +63,11 @@ KIND_LABELS = {
     "achievements": N_("Achievement"),
     "next_steps": N_("Next step"),
     "opportunities": N_("Opportunity"),
+    # A follow-up after return.
+    "applied_what": N_("Applied at home"),
+    "shared_home": N_("Shared at home"),
+    "obstacles": N_("In the way"),
+    "would_help": N_("Would help"),
 }
 ADVICE = {
     "teams": N_("install the Teams app for them (or ask them to install it)"),
@@ -262,7 +267,7 @@ async def _partnership(
             continue
         name = by_id[person_id].name
         if is_highlight(spec):
-            kind = spec.records if spec.records in ("aha", "takeaway") else spec.key
+            kind = spec.key if spec.key in KIND_LABELS else spec.records or spec.key
             highlights.append(Quote(person_id, name, kind, short(text), answered_at))
         elif spec.key in NEXT_STEP_KEYS:
             next_steps.append(Quote(person_id, name, spec.key, short(text), answered_at))

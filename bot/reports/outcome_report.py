@@ -45,6 +45,9 @@ def _blocks(
     def decimal(value: float) -> str:
         return format_decimal(value, format="0.0", locale=_locale(language))
 
+    def signed(value: float) -> str:
+        return format_decimal(value, format="+0.0;-0.0", locale=_locale(language)) if value else decimal(0.0)
+
     title = t(N_("Learning outcomes: {programme}"), programme=outcomes.programme)
     blocks: list[Block] = [Heading(title, 1)]
     if today is not None:
@@ -100,7 +103,9 @@ def _blocks(
     )
 
     blocks.append(Heading(t(N_("Progress per learning goal")), 2))
-    blocks.append(Paragraph(t(N_("Mean of the answers from 1 (not at all) to 5 (fully).")), note=True))
+    blocks.append(
+        Paragraph(t(N_("Mean of the final reflection's answers from 1 (just starting) to 5 (fully there).")), note=True)
+    )
     blocks.append(
         Table(
             (t(N_("Learning goal")), t(N_("Partnership")), t(N_("Mean")), t(N_("Answers"))),
@@ -109,6 +114,71 @@ def _blocks(
                 for g in outcomes.goals
             ),
             numeric=(2, 3),
+        )
+    )
+
+    blocks.append(Heading(t(N_("The learning journey")), 2))
+    blocks.append(
+        Paragraph(
+            t(
+                N_(
+                    "Of the participants who rated a learning goal at the welcome and again at the end: "
+                    "the share whose rating rose, and the median change (end minus welcome)."
+                )
+            ),
+            note=True,
+        )
+    )
+    blocks.append(
+        Table(
+            (
+                t(N_("Learning goal")),
+                t(N_("Partnership")),
+                t(N_("Rated at start and end")),
+                t(N_("Rating rose")),
+                t(N_("Share whose rating rose")),
+                t(N_("Median change")),
+            ),
+            tuple(
+                (
+                    j.text,
+                    j.partnership,
+                    str(j.rated),
+                    str(j.rose),
+                    percent(language, j.share_rose, 1) if j.share_rose is not None else "–",
+                    signed(j.median_change) if j.median_change is not None else "–",
+                )
+                for j in outcomes.journeys
+            ),
+            numeric=(2, 3, 4, 5),
+        )
+    )
+    blocks.append(Heading(t(N_("Applied at home")), 2))
+    blocks.append(
+        Paragraph(
+            t(
+                N_(
+                    "Of the participants who answered a follow-up after their exchange, the share who "
+                    "have applied something from it in their work at home."
+                )
+            ),
+            note=True,
+        )
+    )
+    blocks.append(
+        Table(
+            (t(N_("Partnership")), t(N_("After")), t(N_("Answered")), t(N_("Applied")), t(N_("Share applied"))),
+            tuple(
+                (
+                    a.partnership if a.partnership is not None else t(N_("All partnerships")),
+                    t(NP_("{count} month", "{count} months"), count=a.months),
+                    str(a.answered),
+                    str(a.applied),
+                    percent(language, a.share, 1) if a.share is not None else "–",
+                )
+                for a in outcomes.applied_at_home
+            ),
+            numeric=(2, 3, 4),
         )
     )
 

@@ -7,8 +7,13 @@ Definitions, also printed in the report:
   `outcomes` question, of the participants who answered that question;
 - share of partnerships: partnerships where at least one participant chose it, of the partnerships
   with at least one participant who answered that question;
-- progress per learning goal: mean and count of the `goal_progress` answers (1 = not at all,
-  5 = fully) for that goal;
+- progress per learning goal: mean and count of the final reflection's `goal_progress` answers
+  (1 = just starting, 5 = fully there) for that goal;
+- the learning journey per learning goal: of the participants who rated the goal both at the
+  welcome (the baseline) and in the final reflection (the end), the share whose rating rose, and
+  the median of end minus baseline;
+- applied at home: of the participants of a partnership who answered the N-month follow-up's
+  question whether they have applied something from their exchange, the share who said yes;
 - response rate of a reflection: participants who answered at least one of its questions, of the
   participants it was started for.
 """
@@ -16,6 +21,7 @@ Definitions, also printed in the report:
 from __future__ import annotations
 
 import logging
+import statistics
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -24,6 +30,7 @@ from sqlalchemy import true
 from sqlmodel import col, select
 
 from bot.flows import OUTCOME_LABELS
+from bot.plan import follow_up_months
 from bot.reports.pairing_report import OutcomePairs, outcome_pairs
 from storage.db import Store
 from storage.models import (
@@ -41,7 +48,7 @@ from storage.models import (
 logger = logging.getLogger(__name__)
 
 OUTCOMES = tuple(OUTCOME_LABELS)
-REFLECTIONS = ("midpoint", "panel-prep", "final")
+REFLECTIONS = ("welcome", "midpoint", "panel-prep", "final", "follow-up")
 
 
 class NoProgramme(LookupError):
@@ -75,6 +82,32 @@ class GoalProgress:
 
 
 @dataclass(frozen=True)
+class GoalJourney:
+    goal_id: str
+    text: str
+    partnership: str
+    rated: int  # participants with a baseline and an end rating of the goal
+    rose: int
+    median_change: float | None
+
+    @property
+    def share_rose(self) -> float | None:
+        return self.rose / self.rated if self.rated else None
+
+
+@dataclass(frozen=True)
+class AppliedAtHome:
+    partnership: str | None  # None: every partnership of the report
+    months: int
+    answered: int
+    applied: int
+
+    @property
+    def share(self) -> float | None:
+        return self.applied / self.answered if self.answered else None
+
+
+@dataclass(frozen=True)
 class Adoption:
     organisation: str  # the participants' home organisation
     texts: tuple[str, ...]
@@ -104,6 +137,8 @@ class Outcomes:
     adoptions: tuple[Adoption, ...]
     response_rates: tuple[ResponseRate, ...]
     pairing: OutcomePairs = field(default_factory=OutcomePairs)
+    journeys: tuple[GoalJourney, ...] = ()
+    applied_at_home: tuple[AppliedAtHome, ...] = ()
 
 
 async def build_outcomes(
@@ -142,6 +177,7 @@ async def build_outcomes(
                     Question.key,
                     Question.goal_id,
                     Conversation.flow,
+                    Conversation.context,
                 )
                 .join(Question, col(Answer.question_id) == Question.id)
                 .join(Conversation, col(Question.conversation_id) == Conversation.id)
@@ -186,8 +222,19 @@ async def build_outcomes(
     progress: dict[str, list[int]] = defaultdict(list)
     adopt: dict[str, list[str]] = defaultdict(list)
     answered_in: dict[str, set[str]] = defaultdict(set)
-    for person_id, text, values, key, goal_id, flow in rows:
+    # (person, goal) → rating, at the welcome and at the end.
+    baseline: dict[tuple[str, str], int] = {}
+    end: dict[tuple[str, str], int] = {}
+    # months → person → whether they have applied something at home.
+    applied: dict[int, dict[str, bool]] = defaultdict(dict)
+    for person_id, text, values, key, goal_id, flow, context in rows:
         answered_in[flow].add(person_id)
+        if key == "goal_progress" and goal_id and flow in ("welcome", "final"):
+            score = _score(text, values)
+            if score is not None:
+                (baseline if flow == "welcome" else end)[(person_id, goal_id)] = score
+        if flow == "follow-up" and key == "applied" and "months" in (context or {}):
+            applied[int((context or {})["months"])][person_id] = "yes" in (values or [])
         if flow != "final":
             continue
         if key == "outcomes":
@@ -238,6 +285,36 @@ async def build_outcomes(
         )
         for g in goals
     )
+    journeys = []
+    for g in goals:
+        changes = [
+            end[(person, goal)] - before
+            for (person, goal), before in baseline.items()
+            if goal == g.id and (person, goal) in end
+        ]
+        journeys.append(
+            GoalJourney(
+                goal_id=g.id,
+                text=g.text,
+                partnership=partnerships[g.partnership_id].name,
+                rated=len(changes),
+                rose=sum(1 for c in changes if c > 0),
+                median_change=float(statistics.median(changes)) if changes else None,
+            )
+        )
+    applied_rows = []
+    for months in sorted({*follow_up_months(programme), *applied}):
+        said = applied.get(months, {})
+        for partnership_id, partnership in [*partnerships.items(), (None, None)]:
+            who = [p for p in said if partnership_id is None or people[p].partnership_id == partnership_id]
+            applied_rows.append(
+                AppliedAtHome(
+                    partnership=partnership.name if partnership else None,
+                    months=months,
+                    answered=len(who),
+                    applied=sum(1 for p in who if said[p]),
+                )
+            )
     logger.info("outcomes for %s: %d participants, %d respondents", programme.id, len(people), len(reported))
     return Outcomes(
         programme=programme.name,
@@ -250,6 +327,8 @@ async def build_outcomes(
         adoptions=tuple(Adoption(org, tuple(texts)) for org, texts in sorted(adopt.items())),
         response_rates=rates,
         pairing=pairing,
+        journeys=tuple(journeys),
+        applied_at_home=tuple(applied_rows),
     )
 
 
