@@ -14,10 +14,12 @@ from bot.turn import Turn
 from storage.conversations import answer_to, question_by_key
 from storage.models import AhaMoment, Answer, Conversation, ConversationStatus, Question, QuestionStatus
 from storage.moments import count_moments, moment_of_question, next_panel_of
+from storage.notes import keep_note
 
 logger = logging.getLogger(__name__)
 
 NOTED = N_("Noted: your answer to “{question}” is now: {answer}")
+KEPT_WORDS = N_("I kept your words as a note (your coordinators see it in their digest). {hint}")
 
 
 async def answer_and_advance(
@@ -32,6 +34,13 @@ async def answer_and_advance(
     try:
         parsed = parse_answer(question.kind, question.choices, text, values)
     except NotAnAnswer as exc:
+        if text and any(ch.isalpha() for ch in text):
+            # Words that are not one of the options ("not sure yet, maybe 3") are still what
+            # the person wrote: kept as their note, and the question waits for its answer.
+            note = await keep_note(turn.session, turn.person.id, text.strip(), turn.now, platform)
+            logger.info("note %s kept for %s: words in reply to question %s", note.id, turn.person.id, question.id)
+            await turn.say(KEPT_WORDS, hint=turn.t(exc.hint))
+            return
         await turn.say(exc.hint)
         return
     await store_answer(turn, question, conv, parsed, platform)

@@ -58,3 +58,26 @@ async def test_a_message_between_conversations_is_kept_too(transcript: Transcrip
     await t.send("tanvir", NOTE)
     assert "Kept as a note" in t.unread("tanvir")[-1].text
     assert [n["text"] for n in (await export_person(t.engine.store, "tanvir"))["notes"]] == [NOTE]
+
+
+async def test_words_in_reply_to_a_scale_are_kept_and_the_question_still_waits(transcript: Transcript) -> None:
+    """Tanvir answers the welcome's 1–5 question with words: they are his note, he is told so
+    and what the question needs, and his number then answers it."""
+    t = transcript
+    async with t.engine.store.session() as session:
+        person = await session.get(Person, "tanvir")
+        assert person is not None
+        t.now = next(p for p in await plan_for(session, person) if p.flow == "welcome").due_at
+    await t.start("tanvir", "welcome")
+    asked = t.unread("tanvir")[-1]
+    assert asked.question_kind == "scale"
+    words = "Hard to say before I have seen the groups."
+    await t.send("tanvir", words)
+    reply = t.unread("tanvir")[-1].text
+    assert "kept your words as a note" in reply and "number from 1 to 5" in reply
+    assert [n["text"] for n in (await export_person(t.engine.store, "tanvir"))["notes"]] == [words]
+    await t.send("tanvir", "2")
+    after = t.unread("tanvir")[-1]
+    assert after.question_id != asked.question_id
+    answered = (await export_person(t.engine.store, "tanvir"))["reflections"]
+    assert [r["answer"] for r in answered] == ["2"]
