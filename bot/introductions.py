@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.command_words import COMMAND_WORDS, PAIRING_OFF, PAIRING_ON, UNTIL, local_word
-from bot.i18n import N_, Translator, format_day
+from bot.i18n import N_, NP_, Plural, Translator, format_day
 from bot.messages import Action, Companion, Op, Outgoing
 from bot.pairing_rounds import Pool, round_day
 from storage.models import Person
@@ -29,9 +29,13 @@ GROUP_INTRODUCTION = N_(
     "A first question to talk about: {question}\n"
     "Work alongside each other when you can, and compare how each of you works."
 )
-WHY = {
+WHY: dict[str, str | Plural] = {
     "goal": N_("You share the learning goal “{goal}”."),
-    "hours": N_("Your working hours overlap by {hours} hours a week."),
+    "hours": NP_(
+        "Your working hours overlap by {hours} hour a week.",
+        "Your working hours overlap by {hours} hours a week.",
+        "hours",
+    ),
     "new": N_("You have not been paired before."),
     "again": N_("Everyone available has been your pair before, so you meet again."),
 }

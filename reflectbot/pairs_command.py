@@ -9,20 +9,22 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.i18n import english_count
 from reflectbot.cli_common import fail, parse_instant, run
 
 REASONS = {
     "goal": "shared learning goal “{goal}”",
-    "hours": "{hours} shared working hours a week",
+    "hours": "{hours} a week",
     "new": "not paired before",
     "again": "paired before: everyone available had been",
 }
 
 
 def _line(names: list[str], organisation: str, reason: str, goal: str, hours: int) -> str:
-    why = REASONS.get(reason, reason).format(goal=goal, hours=hours)
+    shared = english_count(hours, "shared working hour", "shared working hours")
+    why = REASONS.get(reason, reason).format(goal=goal, hours=shared)
     if reason == "goal":
-        why += f"; {hours} shared working hours a week"
+        why += f"; {shared} a week"
     return f"  {organisation}: {' + '.join(names)} ({why})"
 
 

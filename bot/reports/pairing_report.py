@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import N_
+from bot.i18n import N_, NP_
 from bot.reports.common import short
 from bot.reports.document import Block, Bullets, Heading, Paragraph
 from storage.models import AhaMoment, Answer, Conversation, LearningGoal, Partnership, Person, Question
@@ -214,7 +214,12 @@ def outcome_blocks(pairs: OutcomePairs, t: Callable[..., str]) -> list[Block]:
         Heading(t(N_("Pairing with colleagues")), 2),
         Bullets(
             tuple(
-                t(N_("{partnership}: {met} of {pairs} pairs met"), partnership=p.partnership, met=p.met, pairs=p.pairs)
+                t(
+                    NP_("{partnership}: {met} of {pairs} pair met", "{partnership}: {met} of {pairs} pairs met", "pairs"),
+                    partnership=p.partnership,
+                    met=p.met,
+                    pairs=p.pairs,
+                )
                 for p in pairs.partnerships
             )
         ),
