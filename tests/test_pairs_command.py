@@ -3,26 +3,13 @@ then the round the sweeps made, each pair with why it was made."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from storage.db import Store
-from tests.conftest import table_rows
 from tests.pairing_world import pairing_file, round_instant
 from tests.support import cli_runner
+from tests.test_cli_mistakes import rows
 
 HOSPITAL_GOAL = "Understand how a low-cost community hospital is run and financed"
-
-
-def rows(url: str) -> dict[str, list[tuple[object, ...]]]:
-    async def read() -> dict[str, list[tuple[object, ...]]]:
-        store = Store(url)
-        try:
-            return await table_rows(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
 
 
 def test_pairs_previews_the_next_round_and_prints_the_current_one(database_url: str, tmp_path: Path) -> None:
