@@ -5,7 +5,8 @@ permanent colleagues. Nobody is paired with someone they were paired with before
 new is available to them; among new pairs, a shared learning goal (a participant's goal, a
 colleague's interest) counts first, then how many working hours a week they share (time zones
 and work weeks). When one side is larger, the people left over join a pair as its third member,
-so nobody is silently left out.
+so nobody is silently left out; when it is so much larger that every pair is already a trio, the
+rest wait for the next round, where they are new to everyone and so come first.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def _score(e: Candidate, c: Candidate, met: set[frozenset[str]]) -> tuple[int, i
 def make_groups(
     candidates: Iterable[Candidate], met: set[frozenset[str]], goal_order: dict[str, int] | None = None
 ) -> tuple[list[Group], list[str]]:
-    """The round's groups, and the people who could not be paired (no one on the other side in
-    their organisation). `met` holds every pair of people grouped together before."""
+    """The round's groups, and the people not paired this round (no one on the other side in
+    their organisation, or more on their side than trios can take). `met` holds every pair of people grouped together before."""
     order = goal_order or {}
     by_org: dict[str, list[Candidate]] = {}
     for candidate in candidates:
@@ -125,7 +126,17 @@ def _organisation_groups(
         pairs.append([e, c])
     _mend_repeats(pairs, exchange, colleagues, met)
     paired = {p.person_id for pair in pairs for p in pair}
-    for extra in [p for p in exchange + colleagues if p.person_id not in paired]:
+    waiting: list[str] = []
+    left = [p for p in exchange + colleagues if p.person_id not in paired]
+    # Who has met the fewest of those paired takes a trio's place first: who waited last time.
+    left.sort(key=lambda x: (sum(not _is_new(x.person_id, p, met) for p in paired), x.person_id))
+    for extra in left:
+        if all(len(pair) >= 3 for pair in pairs):
+            # Far more on one side than the other: a group stays a conversation, not a
+            # meeting. Those beyond the trios wait; being new to everyone, they come first next round.
+            waiting.append(extra.person_id)
+            continue
+
         # A third member, for the pair it fits best: a pair (not yet a trio), new to all of it.
         def fit(pair: list[Candidate], extra: Candidate = extra) -> tuple[int, int, int, int]:
             others = [p for p in pair if p.side != extra.side]
@@ -138,7 +149,7 @@ def _organisation_groups(
             )
 
         max(pairs, key=fit).append(extra)
-    return [_group(org, pair, met, order) for pair in pairs], []
+    return [_group(org, pair, met, order) for pair in pairs], waiting
 
 
 def _mend_repeats(

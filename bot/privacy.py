@@ -28,6 +28,7 @@ from storage.models import (
     Question,
     SupportRequest,
 )
+from storage.pairing_tables import Interest, Pair, PairingChoice, PairingRound, PairMember
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ async def _export(session: AsyncSession, person_id: str) -> dict[str, Any]:
     notes = await session.exec(
         select(Note).where(Note.person_id == person_id).order_by(col(Note.written_at), col(Note.id))
     )
+    pairing = await _pairing(session, person_id)
     return {
         "person": person.id,
         "name": person.name,
@@ -125,6 +127,45 @@ async def _export(session: AsyncSession, person_id: str) -> dict[str, Any]:
         ],
         # What they wrote that answered no question.
         "notes": [{"text": n.text, "written_at": _iso(n.written_at)} for n in notes.all()],
+        "pairing": pairing,
+    }
+
+
+async def _pairing(session: AsyncSession, person_id: str) -> dict[str, Any]:
+    """Their choice about pairing, the goals they said interest them, and each round they were
+    paired in: with whom (by name, as the introduction told them) and why."""
+    choice = await session.get(PairingChoice, person_id)
+    interests = await session.exec(
+        select(Interest.goal_id).where(Interest.person_id == person_id).order_by(col(Interest.position))
+    )
+    mine = (
+        await session.exec(
+            select(PairMember.pair_id, PairingRound.number, PairingRound.day, Pair.reason, Pair.goal_id)
+            .join(Pair, col(Pair.id) == PairMember.pair_id)
+            .join(PairingRound, col(PairingRound.id) == PairMember.round_id)
+            .where(PairMember.person_id == person_id)
+            .order_by(col(PairingRound.number))
+        )
+    ).all()
+    others: dict[int, list[str]] = {}
+    if mine:
+        rows = await session.exec(
+            select(PairMember.pair_id, Person.name)
+            .join(Person, col(Person.id) == PairMember.person_id)
+            .where(col(PairMember.pair_id).in_([m[0] for m in mine]), PairMember.person_id != person_id)
+            .order_by(col(PairMember.id))
+        )
+        for pair_id, name in rows.all():
+            others.setdefault(pair_id, []).append(name)
+    return {
+        "choice": choice.choice if choice else None,
+        "paused_until": choice.paused_until.isoformat() if choice and choice.paused_until else None,
+        "interests": list(interests.all()),
+        "rounds": [
+            # Counted from 1, as `reflectbot pairs` prints them.
+            {"round": number + 1, "day": day.isoformat(), "with": others.get(pair_id, []), "reason": reason, "learning_goal": goal}
+            for pair_id, number, day, reason, goal in mine
+        ],
     }
 
 
@@ -179,6 +220,10 @@ async def forget_person(store: Store, person_id: str, actor: str | None = None) 
                 .values(payload={"person_id": "", "text": ""}),
             ),
             ("chat_identities", delete(ChatIdentity).where(col(ChatIdentity.person_id) == person_id)),
+            # Whom they were paired with, their choice and interests: the others' pairs stay theirs.
+            ("pairings", delete(PairMember).where(col(PairMember.person_id) == person_id)),
+            ("pairing_choice", delete(PairingChoice).where(col(PairingChoice.person_id) == person_id)),
+            ("interests", delete(Interest).where(col(Interest.person_id) == person_id)),
             # Replies still waiting to be taken hold their words.
             ("inbox", delete(InboundEvent).where(col(InboundEvent.person_id) == person_id)),
         ):

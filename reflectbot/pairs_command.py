@@ -79,7 +79,7 @@ async def _report(store: Any, moment: datetime, preview: bool) -> list[str]:
                     )
                 )
             if unpaired:
-                lines.append("  no one to pair with in their organisation: " + ", ".join(name(p) for p in unpaired))
+                lines.append("  not paired this round (no one free on the other side in their organisation): " + ", ".join(name(p) for p in unpaired))
             if not groups:
                 lines.append("  nobody takes part (opted out, not opted in yet, paused, or not on exchange then)")
     return lines

@@ -246,3 +246,55 @@ async def test_returned_participants_are_paired_at_home_and_nobody_before_their_
         _pool, groups, unpaired = await plan_round(session, settings, RoundTime(0, date(2027, 1, 5)))
         paired = {p for g in groups for p in g.members}
         assert "rina" in paired and not {"bishal", "priya", "sokha", "tanvir"} & paired
+
+
+async def test_export_holds_ones_pairs_and_forgetting_removes_them(store: Store, tmp_path: Path) -> None:
+    from bot.privacy import export_person, forget_person
+
+    path = pairing_file(tmp_path)
+    await import_programme(store, path)
+    engine = Engine(store, Translator())
+    sweeps = Sweeps(engine, Deliverer(store, {"console": RecordingSender()}))
+    await sweeps.run_all(round_instant(0))
+    await engine.handle(Incoming("console", "nasrin", text="pairing pause until 2027-03-20"), round_instant(0))
+
+    bishal = (await export_person(store, "bishal"))["pairing"]
+    assert bishal["rounds"] == [
+        {"round": 1, "day": "2027-03-02", "with": ["Nasrin Akhter"], "reason": "goal",
+         "learning_goal": "community-hospital-model"}
+    ]
+    nasrin = (await export_person(store, "nasrin"))["pairing"]
+    assert nasrin["interests"] == ["community-hospital-model"]
+    assert nasrin["paused_until"] == "2027-03-20"
+    assert [r["with"] for r in nasrin["rounds"]] == [["Bishal Thapa"]]
+
+    counts = await forget_person(store, "nasrin")
+    assert (counts["pairings"], counts["pairing_choice"], counts["interests"]) == (1, 1, 1)
+    # Bishal's round no longer says whom he met; nothing of Nasrin comes back with the file.
+    assert (await export_person(store, "bishal"))["pairing"]["rounds"][0]["with"] == []
+    await import_programme(store, path)
+    assert (await export_person(store, "nasrin"))["pairing"] == {
+        "choice": None, "paused_until": None, "interests": [], "rounds": []
+    }
+    await sweeps.run_all(round_instant(1))
+    assert not any("nasrin" in g for g in (await rounds(store))[1])
+
+
+def test_a_crowd_of_colleagues_takes_turns_in_trios_instead_of_one_big_group() -> None:
+    from bot.pairing import Candidate, make_groups
+
+    def person(pid: str, side: str) -> Candidate:
+        return Candidate(pid, side, "aspada", frozenset(), 0)  # type: ignore[arg-type]
+
+    people = [person("bishal", "exchange"), *(person(f"colleague{i}", "colleague") for i in range(5))]
+    met: set[frozenset[str]] = set()
+    seen: set[str] = set()
+    for _round in range(3):
+        groups, waiting = make_groups(people, met)
+        assert [len(g.members) for g in groups] == [3]
+        assert len(waiting) == 3 and "bishal" not in waiting
+        members = set(groups[0].members)
+        seen |= members
+        met |= {frozenset((a, b)) for a in members for b in members if a != b}
+    # In three rounds Bishal met all five colleagues: who waited came first next time.
+    assert seen == {"bishal", *(f"colleague{i}" for i in range(5))}
