@@ -140,7 +140,7 @@ async def _pairing(session: AsyncSession, person_id: str) -> dict[str, Any]:
     )
     mine = (
         await session.exec(
-            select(PairMember.pair_id, PairingRound.number, PairingRound.day, Pair.reason, Pair.goal_id)
+            select(PairMember.pair_id, PairingRound.number, PairingRound.day, Pair)
             .join(Pair, col(Pair.id) == PairMember.pair_id)
             .join(PairingRound, col(PairingRound.id) == PairMember.round_id)
             .where(PairMember.person_id == person_id)
@@ -163,8 +163,14 @@ async def _pairing(session: AsyncSession, person_id: str) -> dict[str, Any]:
         "interests": list(interests.all()),
         "rounds": [
             # Counted from 1, as `reflectbot pairs` prints them.
-            {"round": number + 1, "day": day.isoformat(), "with": others.get(pair_id, []), "reason": reason, "learning_goal": goal}
-            for pair_id, number, day, reason, goal in mine
+            {
+                "round": number + 1,
+                "day": day.isoformat(),
+                "with": others.get(pair_id, []),
+                "reason": pair.reason,
+                "learning_goal": pair.goal_id,
+            }
+            for pair_id, number, day, pair in mine
         ],
     }
 
