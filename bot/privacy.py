@@ -140,7 +140,7 @@ async def _pairing(session: AsyncSession, person_id: str) -> dict[str, Any]:
     )
     mine = (
         await session.exec(
-            select(PairMember.pair_id, PairingRound.number, PairingRound.day, Pair)
+            select(col(PairMember.pair_id), col(PairingRound.number), col(PairingRound.day), Pair)
             .join(Pair, col(Pair.id) == PairMember.pair_id)
             .join(PairingRound, col(PairingRound.id) == PairMember.round_id)
             .where(PairMember.person_id == person_id)
