@@ -13,7 +13,7 @@ from bot.support import send_support_request
 from bot.turn import Turn
 from storage.conversations import answer_to, question_by_key
 from storage.models import AhaMoment, Answer, Conversation, ConversationStatus, Question, QuestionStatus
-from storage.moments import count_moments, moment_of_question, next_panel_of
+from storage.moments import count_moments, moment_of_question, next_open_panel, next_panel_of
 from storage.notes import keep_note
 
 logger = logging.getLogger(__name__)
@@ -107,12 +107,16 @@ async def _record_moment(
     assert question.id is not None
     aha = await moment_of_question(turn.session, question.id)
     if aha is None:
+        panel_id = (conv.context or {}).get("panel_id")
+        if conv.flow == "follow-up":
+            # Back home, they present at no panel: what they share goes to the programme's next one.
+            panel_id = await next_open_panel(turn.session, turn.person.programme_id, turn.now)
         turn.session.add(
             AhaMoment(
                 person_id=turn.person.id,
                 question_id=question.id,
                 kind=spec.records or "aha",
-                panel_id=(conv.context or {}).get("panel_id"),
+                panel_id=panel_id,
                 text=text,
                 created_at=turn.now,
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,5 +34,20 @@ async def next_panel_of(session: AsyncSession, person_id: str, now: datetime) ->
         .join(PanelPresenter, col(PanelPresenter.panel_id) == Panel.id)
         .where(PanelPresenter.person_id == person_id, col(Panel.at) > now)
         .order_by(col(Panel.at))
+    )
+    return rows.first()
+
+
+# The panel pack goes to its audience the day before the panel (`scheduler.sweeps`).
+PACK_LEAD = timedelta(days=1)
+
+
+async def next_open_panel(session: AsyncSession, programme_id: str, now: datetime) -> str | None:
+    """The programme's next panel whose pack has not gone out yet: what someone back home
+    shares after a follow-up is kept for it, whoever presents there."""
+    rows = await session.exec(
+        select(Panel.id)
+        .where(Panel.programme_id == programme_id, col(Panel.at) > now + PACK_LEAD)
+        .order_by(col(Panel.at), col(Panel.id))
     )
     return rows.first()

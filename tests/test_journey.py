@@ -18,6 +18,7 @@ from bot.i18n import Translator
 from bot.messages import Outgoing
 from bot.plan import plan_for
 from bot.privacy import export_person, forget_person
+from bot.reports.chart import outcome_chart
 from bot.reports.digest import build_digest, render_text
 from bot.reports.outcome_report import render_markdown
 from bot.reports.outcomes import build_outcomes
@@ -299,6 +300,19 @@ BY_HAND_JOURNEY = {  # goal: (rated at start and end, rose, median change)
     "family-practices": (4, 3, 2.0),  # -1, +1, +3, +3: the median 2.0, the mean would be 1.5
     "adapt-training-manuals": (1, 1, 2.0),
 }
+BY_HAND_MOMENTS = {  # goal: ((welcome, midpoint, end) means, counts)
+    "self-reliance-groups": ((2.0, None, 4.0), (1, 0, 1)),
+    "community-hospital-model": ((3.0, None, 3.0), (1, 0, 1)),
+    "urban-health-access": ((None, None, 5.0), (0, 0, 1)),
+    "family-practices": ((1.75, 5.0, 3.25), (4, 1, 4)),
+    "adapt-training-manuals": ((2.0, 5.0, 4.0), (1, 1, 1)),
+}
+
+
+def family_text() -> str:
+    return "Train self-reliance groups in the 12 key family practices that prevent malnutrition in children under five"
+
+
 BY_HAND_APPLIED = {  # (partnership, months): (answered, applied)
     ("Aspada and Sahaj Community Hospital", 3): (2, 1),
     ("Aspada and Pahal", 3): (0, 0),
@@ -346,7 +360,20 @@ async def test_the_outcome_report_shows_the_journey_per_goal_and_who_applied_som
     # What was there before stays: the final reflection's mean per goal.
     assert {g.goal_id: g.mean for g in report.goals}["family-practices"] == (2 + 2 + 4 + 5) / 4
 
+    # Ratings at three moments, by hand: family practices 1, 3, 1, 2 at the welcome; Sokha's 5
+    # at the only midpoint lived; 2, 2, 4, 5 at the end.
+    assert {r.goal_id: (r.means, r.counts) for r in report.ratings} == BY_HAND_MOMENTS
+    figure = outcome_chart(report, translator, "en")
+    ratings_axes = figure.axes[-1]
+    assert ratings_axes.get_title() == "Ratings at the welcome, the midpoint and the end"
+    rated = [r.goal_id for r in report.ratings if any(r.counts)]  # in the report's order
+    assert len(ratings_axes.containers) == 3
+    for index, bars in enumerate(ratings_axes.containers):
+        assert [bar.get_width() for bar in bars] == [BY_HAND_MOMENTS[g][0][index] or 0.0 for g in rated]
+
     markdown = render_markdown(report, translator, "en")
+    assert f"| {family_text()} | Krousar Yoeung and Aspada | 1.8 (n=4) | 5.0 (n=1) | 3.2 (n=4) |" in markdown
+    assert "| Improve access to health services for people in urban slums | Aspada and Pahal | – | – | 5.0 (n=1) |" in markdown
     family = "Train self-reliance groups in the 12 key family practices that prevent malnutrition in children under five"
     assert f"| {family} | Krousar Yoeung and Aspada | 4 | 3 | 75% | +2.0 |" in markdown
     assert "| Understand how a low-cost community hospital is run and financed | Aspada and Sahaj Community Hospital | 1 | 0 | 0% | 0.0 |" in markdown
@@ -390,3 +417,40 @@ def test_a_broken_follow_up_setting_names_the_file_and_field(
     (problem,) = caught.value.problems
     assert problem.file == str(path) and problem.entry == "programme"
     assert problem.field.startswith("follow_ups.after_months") and message in problem.message, problem
+
+
+async def test_what_someone_back_home_shares_goes_to_the_next_panel_with_their_consent(
+    transcript: Transcript, translator: Translator, tmp_path: Path
+) -> None:
+    from bot.reports.panel_pack import build_panel_pack
+    from bot.reports.panel_pack import render_text as pack_text
+
+    data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
+    spring = data["panels"][0]
+    data["panels"].append(
+        {**spring, "id": "winter-panel", "title": "Winter learning panel", "at": "2027-12-07T10:00", "presenters": ["rina"]}
+    )
+    path = tmp_path / "two-panels.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    t = transcript
+    await import_programme(t.engine.store, path)
+    await live_through(
+        t,
+        "tanvir",
+        "follow-up",
+        answers={
+            "applied": "1",
+            "applied_what": "Cooking demonstrations in two of our savings groups.",
+            "applied_what_consent": "1",  # named
+            "shared_home": "A short talk at our monthly staff meeting.",
+            "shared_home_consent": "3",  # not shared
+        },
+        key="follow-up:3:tanvir",
+    )
+    winter = pack_text(await build_panel_pack(t.engine.store, "winter-panel"), translator, "en")
+    assert "Back at home" in winter
+    assert "Takeaway · Tanvir Hossain: “Cooking demonstrations in two of our savings groups.”" in winter
+    assert "monthly staff meeting" not in winter
+    # Tanvir presents at neither panel; the spring panel, long past, does not get it.
+    spring_pack = pack_text(await build_panel_pack(t.engine.store, "spring-panel"), translator, "en")
+    assert "Cooking demonstrations" not in spring_pack and "Back at home" not in spring_pack

@@ -145,7 +145,7 @@ async def test_the_chart_is_drawn_from_the_same_numbers_and_is_a_valid_png(
     report = await build_outcomes(transcript.engine.store)
     figure = outcome_chart(report, translator, "en")
 
-    outcomes_axes, goals_axes = figure.axes
+    outcomes_axes, goals_axes, _ratings_axes = figure.axes
     participants, partnerships = outcomes_axes.containers
     assert [bar.get_height() for bar in participants] == pytest.approx(
         [BY_HAND_PARTICIPANTS[o][1] for o in BY_HAND_PARTICIPANTS]

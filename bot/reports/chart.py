@@ -4,7 +4,9 @@ no global figure state, safe inside a server).
 The figure is returned before it is saved so that what it shows can be checked against the
 report's numbers: axes 0 holds two bar containers (share of participants, share of partnerships,
 in percent, one bar per outcome in `OUTCOMES` order); axes 1, when any goal has answers, one
-horizontal bar per answered learning goal (mean progress, 1-5).
+horizontal bar per answered learning goal (mean progress, 1-5); the last axes, when any goal was
+rated, three bar containers (welcome, midpoint, end: the mean rating per goal, 0 where no one rated
+it then) over the goals in `Outcomes.ratings` order that anyone rated.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from bot.flows import OUTCOME_LABELS
 from bot.i18n import N_, Translator, _locale
 from bot.reports.common import percent
-from bot.reports.outcomes import Outcomes
+from bot.reports.outcomes import GoalRatings, Outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -168,12 +170,17 @@ def outcome_chart(
     label = _Labels(translator, language, fonts, for_browser)
     families = fonts.families
     answered_goals = [g for g in outcomes.goals if g.mean is not None]
-    goals_height = 0.5 * len(answered_goals) + 1.0
-    fig = Figure(figsize=(9, 4.4 + (goals_height if answered_goals else 0)), layout=_layout())
+    rated_goals = [r for r in outcomes.ratings if any(r.counts)]
+    heights = [4.4]
+    if answered_goals:
+        heights.append(0.5 * len(answered_goals) + 1.0)
+    if rated_goals:
+        heights.append(0.9 * len(rated_goals) + 1.4)
+    fig = Figure(figsize=(9, sum(heights)), layout=_layout())
     FigureCanvasAgg(fig)
     # Sub-figures lay out on their own, so long goal names do not squeeze the outcome bars.
     panels: list[Any] = (
-        list(cast(Any, fig.subfigures(2, 1, height_ratios=[4.4, goals_height]))) if answered_goals else [fig]
+        list(cast(Any, fig.subfigures(len(heights), 1, height_ratios=heights))) if len(heights) > 1 else [fig]
     )
 
     ax = panels[0].subplots()
@@ -239,6 +246,9 @@ def outcome_chart(
         gx.set_title(label(N_("Progress per learning goal")))
         gx.spines[["top", "right"]].set_visible(False)
 
+    if rated_goals:
+        _ratings_panel(panels[-1], rated_goals, label, language)
+
     for text in fig.findobj(match=lambda o: hasattr(o, "set_fontfamily")):
         text.set_fontfamily(list(families))  # type: ignore[attr-defined]
     if label.missing:
@@ -246,7 +256,48 @@ def outcome_chart(
     return fig
 
 
+MOMENT_LABELS = (N_("Welcome"), N_("Midpoint"), N_("End"))
+MOMENT_COLOURS = ("#b8c7d3", "#7fa7c2", "#2f6f8f")
+
+
+def _ratings_panel(panel: Any, rated: list[GoalRatings], label: _Labels, language: str) -> None:
+    """Each goal's mean rating at the welcome, the midpoint and the end, side by side."""
+    rx = panel.subplots()
+    height = 0.26
+    rows = list(range(len(rated)))
+    for index, (moment, colour) in enumerate(zip(MOMENT_LABELS, MOMENT_COLOURS, strict=True)):
+        means = [r.means[index] for r in rated]
+        bars = rx.barh(
+            [y + (index - 1) * height for y in rows],
+            [m or 0.0 for m in means],
+            height,
+            label=label(moment),
+            color=colour,
+            gid=f"ratings-{index}",
+        )
+        rx.bar_label(
+            bars,
+            labels=[
+                format_decimal(m, format="0.0", locale=_locale(language)) if m is not None else "–" for m in means
+            ],
+            fontsize=7,
+            padding=2,
+        )
+    rx.set_yticks(
+        rows, [textwrap.shorten(label.plain(r.text, r.goal_id), 60, placeholder="…") for r in rated]
+    )
+    rx.invert_yaxis()
+    rx.set_xlim(0, 6)
+    rx.set_xticks([1, 2, 3, 4, 5])
+    rx.set_title(label(N_("Ratings at the welcome, the midpoint and the end")), pad=20)
+    # Above the bars, between them and the title: inside, it would cover a bar that reaches 5.
+    rx.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=7, frameon=False)
+    rx.spines[["top", "right"]].set_visible(False)
+
+
 CHART_TEXTS = (
+    *MOMENT_LABELS,
+    N_("Ratings at the welcome, the midpoint and the end"),
     N_("Share of participants"),
     N_("Share of partnerships"),
     N_("Outcomes reported"),

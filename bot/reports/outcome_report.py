@@ -153,6 +153,27 @@ def _blocks(
             numeric=(2, 3, 4, 5),
         )
     )
+    blocks.append(Heading(t(N_("Ratings at the welcome, the midpoint and the end")), 2))
+    blocks.append(
+        Paragraph(
+            t(N_("Mean rating from 1 (just starting) to 5 (fully there), and how many rated the goal then.")),
+            note=True,
+        )
+    )
+
+    def rated(mean: float | None, count: int) -> str:
+        return f"{decimal(mean)} (n={count})" if mean is not None else "–"
+
+    blocks.append(
+        Table(
+            (t(N_("Learning goal")), t(N_("Partnership")), t(N_("Welcome")), t(N_("Midpoint")), t(N_("End"))),
+            tuple(
+                (r.text, r.partnership, *(rated(m, n) for m, n in zip(r.means, r.counts, strict=True)))
+                for r in outcomes.ratings
+            ),
+            numeric=(2, 3, 4),
+        )
+    )
     blocks.append(Heading(t(N_("Applied at home")), 2))
     blocks.append(
         Paragraph(

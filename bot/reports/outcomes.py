@@ -12,6 +12,8 @@ Definitions, also printed in the report:
 - the learning journey per learning goal: of the participants who rated the goal both at the
   welcome (the baseline) and in the final reflection (the end), the share whose rating rose, and
   the median of end minus baseline;
+- ratings at three moments per learning goal: the mean and count of the `goal_progress` answers for
+  that goal at the welcome, the midpoint and the final reflection (each over whoever rated it then);
 - applied at home: of the participants of a partnership who answered the N-month follow-up's
   question whether they have applied something from their exchange, the share who said yes;
 - response rate of a reflection: participants who answered at least one of its questions, of the
@@ -95,6 +97,20 @@ class GoalJourney:
         return self.rose / self.rated if self.rated else None
 
 
+MOMENTS = ("welcome", "midpoint", "final")
+
+
+@dataclass(frozen=True)
+class GoalRatings:
+    """Where participants stood on a learning goal at the welcome, the midpoint and the end."""
+
+    goal_id: str
+    text: str
+    partnership: str
+    means: tuple[float | None, ...]  # in MOMENTS order; None where no one rated it then
+    counts: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class AppliedAtHome:
     partnership: str | None  # None: every partnership of the report
@@ -139,6 +155,7 @@ class Outcomes:
     pairing: OutcomePairs = field(default_factory=OutcomePairs)
     journeys: tuple[GoalJourney, ...] = ()
     applied_at_home: tuple[AppliedAtHome, ...] = ()
+    ratings: tuple[GoalRatings, ...] = ()
 
 
 async def build_outcomes(
@@ -225,14 +242,18 @@ async def build_outcomes(
     # (person, goal) → rating, at the welcome and at the end.
     baseline: dict[tuple[str, str], int] = {}
     end: dict[tuple[str, str], int] = {}
+    # (goal, moment) → every rating given then.
+    at_moment: dict[tuple[str, str], list[int]] = defaultdict(list)
     # months → person → whether they have applied something at home.
     applied: dict[int, dict[str, bool]] = defaultdict(dict)
     for person_id, text, values, key, goal_id, flow, context in rows:
         answered_in[flow].add(person_id)
-        if key == "goal_progress" and goal_id and flow in ("welcome", "final"):
+        if key == "goal_progress" and goal_id and flow in MOMENTS:
             score = _score(text, values)
             if score is not None:
-                (baseline if flow == "welcome" else end)[(person_id, goal_id)] = score
+                at_moment[(goal_id, flow)].append(score)
+                if flow != "midpoint":
+                    (baseline if flow == "welcome" else end)[(person_id, goal_id)] = score
         if flow == "follow-up" and key == "applied" and "months" in (context or {}):
             applied[int((context or {})["months"])][person_id] = "yes" in (values or [])
         if flow != "final":
@@ -302,6 +323,18 @@ async def build_outcomes(
                 median_change=float(statistics.median(changes)) if changes else None,
             )
         )
+    ratings = tuple(
+        GoalRatings(
+            goal_id=g.id,
+            text=g.text,
+            partnership=partnerships[g.partnership_id].name,
+            means=tuple(
+                statistics.fmean(at_moment[(g.id, m)]) if at_moment[(g.id, m)] else None for m in MOMENTS
+            ),
+            counts=tuple(len(at_moment[(g.id, m)]) for m in MOMENTS),
+        )
+        for g in goals
+    )
     applied_rows = []
     for months in sorted({*follow_up_months(programme), *applied}):
         said = applied.get(months, {})
@@ -329,6 +362,7 @@ async def build_outcomes(
         pairing=pairing,
         journeys=tuple(journeys),
         applied_at_home=tuple(applied_rows),
+        ratings=ratings,
     )
 
 

@@ -2,7 +2,8 @@
 posted to the panel's audience the day before the panel and printed by `reflectbot panel-pack`.
 
 What goes in: the presenters' items recorded for this panel (panel preparation) and their midpoint
-aha moments, each only with consent "named" or "anonymous"; "private" items never appear.
+aha moments, what participants back home shared in a follow-up since the last pack ("Back at
+home"), each only with consent "named" or "anonymous"; "private" items never appear.
 
 Anonymous items carry no name and are never placed where they would point to one person:
 - under a partnership only when at least MIN_GROUP of the panel's presenters come from it (never
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +31,7 @@ from bot.reports.document import Block, Bullets, Heading, Paragraph, to_html, to
 from storage.db import Store
 from storage.models import (
     AhaMoment,
+    Conversation,
     LearningGoal,
     Panel,
     PanelPresenter,
@@ -36,6 +39,7 @@ from storage.models import (
     Person,
     PersonGoal,
     Programme,
+    Question,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,6 +52,8 @@ KIND_LABELS = {
     "discussion": N_("Question for discussion"),
     "pairing": N_("From pairing"),
 }
+# Follow-ups are held months after an exchange: what they share goes to a later panel as its own section.
+FOLLOW_UP = "follow-up"
 
 
 class UnknownPanel(LookupError):
@@ -96,6 +102,8 @@ class PanelPack:
     discussion: tuple[PackItem, ...]
     # What people paired with the presenters noticed and agreed to share (`bot.pairing`).
     pairing: tuple[PackItem, ...] = ()
+    # What participants back home applied and shared, from their follow-ups.
+    home: tuple[PackItem, ...] = ()
 
     def items(self) -> list[PackItem]:
         """Every item in the pack, wherever it is placed."""
@@ -103,7 +111,7 @@ class PanelPack:
         return (
             grouped
             + [i for p in self.partnerships for i in p.anonymous]
-            + [*self.anonymous, *self.discussion, *self.pairing]
+            + [*self.anonymous, *self.discussion, *self.pairing, *self.home]
         )
 
 
@@ -154,11 +162,13 @@ async def build_panel_pack(store: Store, panel_id: str) -> PanelPack:
                     or_(AhaMoment.panel_id == panel_id, AhaMoment.panel_id == None),  # noqa: E711
                     col(AhaMoment.consent).in_(SHARED),
                     AhaMoment.kind != "pairing",
+                    or_(col(AhaMoment.question_id).is_(None), col(AhaMoment.question_id).not_in(_follow_up_questions())),
                 )
                 .order_by(col(AhaMoment.created_at), col(AhaMoment.id))
             )
         ).all()
         pairing = await _pairing_items(session, panel_id)
+        home = await _home_items(session, panel_id)
 
     per_partnership: dict[str | None, int] = {}
     for p in presenters:
@@ -225,7 +235,47 @@ async def build_panel_pack(store: Store, panel_id: str) -> PanelPack:
         anonymous=alphabetical(loose_anonymous),
         discussion=(*discussion_named, *alphabetical([i for i in discussion if i.name is None])),
         pairing=pairing,
+        home=home,
     )
+
+
+def _follow_up_questions() -> Any:
+    return (
+        select(Question.id)
+        .join(Conversation, col(Conversation.id) == Question.conversation_id)
+        .where(Conversation.flow == FOLLOW_UP)
+    )
+
+
+async def _home_items(session: AsyncSession, panel_id: str) -> tuple[PackItem, ...]:
+    """What participants back home shared in a follow-up, kept for this panel. Anonymous ones only
+    when at least MIN_GROUP people shared some: a handful back home is a small group."""
+    rows = (
+        await session.exec(
+            select(AhaMoment, Person)
+            .join(Person, col(Person.id) == AhaMoment.person_id)
+            .where(
+                AhaMoment.panel_id == panel_id,
+                col(AhaMoment.question_id).in_(_follow_up_questions()),
+                col(AhaMoment.consent).in_(SHARED),
+                Person.forgotten == False,  # noqa: E712
+            )
+            .order_by(col(AhaMoment.created_at), col(AhaMoment.id))
+        )
+    ).all()
+    return _shared_items(rows, panel_id, "home")
+
+
+def _shared_items(rows: Any, panel_id: str, what: str) -> tuple[PackItem, ...]:
+    """Named items in the order written, then anonymous ones alphabetically when enough people
+    shared for none to point to one person."""
+    anonymous_allowed = len({person.id for _m, person in rows}) >= MIN_GROUP
+    named = [PackItem(m.id, m.kind, m.text, person.name) for m, person in rows if m.consent == "named"]
+    hidden = [PackItem(m.id, m.kind, m.text, None) for m, _p in rows if m.consent == "anonymous"]
+    if hidden and not anonymous_allowed:
+        logger.info("panel pack %s: %d anonymous %s items left out (too few people)", panel_id, len(hidden), what)
+        hidden = []
+    return (*named, *sorted(hidden, key=lambda i: (i.text.casefold(), i.id)))
 
 
 async def _pairing_items(session: AsyncSession, panel_id: str) -> tuple[PackItem, ...]:
@@ -244,13 +294,7 @@ async def _pairing_items(session: AsyncSession, panel_id: str) -> tuple[PackItem
             .order_by(col(AhaMoment.created_at), col(AhaMoment.id))
         )
     ).all()
-    anonymous_allowed = len({person.id for _m, person in rows}) >= MIN_GROUP
-    named = [PackItem(m.id, m.kind, m.text, person.name) for m, person in rows if m.consent == "named"]  # type: ignore[arg-type]
-    hidden = [PackItem(m.id, m.kind, m.text, None) for m, _p in rows if m.consent == "anonymous"]  # type: ignore[arg-type]
-    if hidden and not anonymous_allowed:
-        logger.info("panel pack %s: %d anonymous pairing items left out (too few people)", panel_id, len(hidden))
-        hidden = []
-    return (*named, *sorted(hidden, key=lambda i: (i.text.casefold(), i.id)))
+    return _shared_items(rows, panel_id, "pairing")
 
 
 def _blocks(pack: PanelPack, translator: Translator, language: str) -> list[Block]:
@@ -299,6 +343,12 @@ def _blocks(pack: PanelPack, translator: Translator, language: str) -> list[Bloc
     if pack.pairing:
         blocks.append(Heading(t(N_("From pairing with colleagues")), 2))
         blocks.append(Bullets(tuple(line(i) for i in pack.pairing)))
+    if pack.home:
+        blocks.append(Heading(t(N_("Back at home")), 2))
+        blocks.append(
+            Paragraph(t(N_("What participants applied and shared at home in the months after their exchange.")), note=True)
+        )
+        blocks.append(Bullets(tuple(line(i) for i in pack.home)))
     blocks.append(Heading(t(N_("Questions for discussion")), 2))
     if pack.discussion:
         blocks.append(
