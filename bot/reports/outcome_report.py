@@ -208,6 +208,19 @@ def _blocks(
         for adoption in outcomes.adoptions:
             blocks.append(Heading(adoption.organisation, 3))
             blocks.append(Bullets(tuple(f"“{text}”" for text in adoption.texts)))
+            if adoption.more:
+                blocks.append(
+                    Paragraph(
+                        t(
+                            NP_(
+                                "… and {count} more answer (all of them in the coordinators' downloads).",
+                                "… and {count} more answers (all of them in the coordinators' downloads).",
+                            ),
+                            count=adoption.more,
+                        ),
+                        note=True,
+                    )
+                )
     else:
         blocks.append(Paragraph(t(N_("No answers yet.")), note=True))
 

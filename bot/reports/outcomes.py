@@ -33,18 +33,15 @@ from sqlmodel import col, select
 
 from bot.flows import OUTCOME_LABELS
 from bot.plan import follow_up_months
+from bot.reports import outcome_counts as counts
+from bot.reports.outcome_counts import Scope
 from bot.reports.pairing_report import OutcomePairs, outcome_pairs
 from storage.db import Store
 from storage.models import (
-    Answer,
-    Conversation,
-    ConversationStatus,
     LearningGoal,
     Organisation,
     Partnership,
-    Person,
     Programme,
-    Question,
 )
 
 logger = logging.getLogger(__name__)
@@ -126,7 +123,8 @@ class AppliedAtHome:
 @dataclass(frozen=True)
 class Adoption:
     organisation: str  # the participants' home organisation
-    texts: tuple[str, ...]
+    texts: tuple[str, ...]  # the first ADOPTIONS_SHOWN
+    more: int = 0  # answers beyond those shown
 
 
 @dataclass(frozen=True)
@@ -162,53 +160,15 @@ async def build_outcomes(
     store: Store, programme_id: str | None = None, partnership_ids: Collection[str] | None = None
 ) -> Outcomes:
     """The programme's outcomes; with `partnership_ids`, of those partnerships' participants only
-    (a coordinator's web view)."""
-    async with store.session() as session:
+    (a coordinator's web view). The database counts (`bot.reports.outcome_counts`); this adds up."""
+    async with store.reading() as session:
         query = select(Programme).order_by(col(Programme.id))
         if programme_id is not None:
             query = query.where(Programme.id == programme_id)
         programme = (await session.exec(query)).first()
         if programme is None:
             raise NoProgramme(programme_id or "")
-        people = {
-            p.id: p
-            for p in (
-                await session.exec(
-                    select(Person).where(
-                        Person.programme_id == programme.id,
-                        Person.role == "participant",
-                        Person.forgotten == False,  # noqa: E712
-                        col(Person.partnership_id).in_(partnership_ids)
-                        if partnership_ids is not None
-                        else true(),
-                    )
-                )
-            ).all()
-        }
-        rows = (
-            await session.exec(
-                select(  # type: ignore[call-overload]
-                    Answer.person_id,
-                    Answer.text,
-                    Answer.values,
-                    Question.key,
-                    Question.goal_id,
-                    Conversation.flow,
-                    Conversation.context,
-                )
-                .join(Question, col(Answer.question_id) == Question.id)
-                .join(Conversation, col(Question.conversation_id) == Conversation.id)
-                .where(col(Answer.person_id).in_(list(people)))
-                .order_by(col(Answer.id))
-            )
-        ).all()
-        conversations = (
-            await session.exec(
-                select(Conversation).where(
-                    col(Conversation.person_id).in_(list(people)), col(Conversation.started_at).is_not(None)
-                )
-            )
-        ).all()
+        scope = Scope(programme.id, partnership_ids)
         partnerships = {
             p.id: p
             for p in (
@@ -233,69 +193,29 @@ async def build_outcomes(
                 await session.exec(select(Organisation).where(Organisation.programme_id == programme.id))
             ).all()
         }
+        people = await counts.participants(session, scope)
+        chosen = await counts.reported(session, scope)
+        rated = await counts.ratings(session, scope, MOMENTS)
+        changes = await counts.rating_changes(session, scope, "welcome", "final")
+        applied = await counts.applied(session, scope)
+        adopted, adopted_in_all = await counts.adoptions(session, scope)
+        responded = await counts.responses(session, scope)
         pairing = await outcome_pairs(session, programme.id, partnership_ids)
 
-    reported: dict[str, set[str]] = {}
-    progress: dict[str, list[int]] = defaultdict(list)
-    adopt: dict[str, list[str]] = defaultdict(list)
-    answered_in: dict[str, set[str]] = defaultdict(set)
-    # (person, goal) → rating, at the welcome and at the end.
-    baseline: dict[tuple[str, str], int] = {}
-    end: dict[tuple[str, str], int] = {}
-    # (goal, moment) → every rating given then.
-    at_moment: dict[tuple[str, str], list[int]] = defaultdict(list)
-    # months → person → whether they have applied something at home.
-    applied: dict[int, dict[str, bool]] = defaultdict(dict)
-    for person_id, text, values, key, goal_id, flow, context in rows:
-        answered_in[flow].add(person_id)
-        if key == "goal_progress" and goal_id and flow in MOMENTS:
-            score = _score(text, values)
-            if score is not None:
-                at_moment[(goal_id, flow)].append(score)
-                if flow != "midpoint":
-                    (baseline if flow == "welcome" else end)[(person_id, goal_id)] = score
-        if flow == "follow-up" and key == "applied" and "months" in (context or {}):
-            applied[int((context or {})["months"])][person_id] = "yes" in (values or [])
-        if flow != "final":
-            continue
-        if key == "outcomes":
-            reported[person_id] = {v for v in values or [] if v in OUTCOMES}
-        elif key == "goal_progress" and goal_id:
-            score = _score(text, values)
-            if score is not None:
-                progress[goal_id].append(score)
-        elif key == "adopt" and text.strip():
-            home = people[person_id].home_organisation_id
-            adopt[organisations.get(home or "", "")].append(text)
-
-    responding_partnerships = {people[p].partnership_id for p in reported if people[p].partnership_id}
-    shares = []
-    for outcome in OUTCOMES:
-        who = [p for p, chosen in reported.items() if outcome in chosen]
-        shares.append(
-            OutcomeShare(
-                outcome=outcome,
-                participants=len(who),
-                participants_of=len(reported),
-                partnerships=len({people[p].partnership_id for p in who} & responding_partnerships),
-                partnerships_of=len(responding_partnerships),
-            )
-        )
-    started: dict[str, set[str]] = defaultdict(set)
-    completed: dict[str, set[str]] = defaultdict(set)
-    for conv in conversations:
-        started[conv.flow].add(conv.person_id)
-        if conv.status == ConversationStatus.DONE:
-            completed[conv.flow].add(conv.person_id)
+    shares = _shares(chosen)
+    respondents = sum(n for _p, _c, n in chosen)
+    responding_partnerships = {p for p, _c, n in chosen if p and n}
     rates = tuple(
-        ResponseRate(
-            flow,
-            asked=len(started[flow]),
-            answered=len(answered_in[flow] & started[flow]),
-            completed=len(completed[flow]),
-        )
+        ResponseRate(flow, asked=c.started, answered=c.answered, completed=c.completed)
         for flow in REFLECTIONS
+        for c in [responded.get(flow, counts.FlowCounts(0, 0, 0))]
     )
+    at_moment: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for goal_id, flow, text, values, n in rated:
+        score = _score(text, values)
+        if score is not None:
+            at_moment[(goal_id, flow)].extend([score] * n)
+    progress = {g.id: at_moment.get((g.id, "final"), []) for g in goals}
     goal_rows = tuple(
         GoalProgress(
             goal_id=g.id,
@@ -306,64 +226,98 @@ async def build_outcomes(
         )
         for g in goals
     )
-    journeys = []
-    for g in goals:
-        changes = [
-            end[(person, goal)] - before
-            for (person, goal), before in baseline.items()
-            if goal == g.id and (person, goal) in end
-        ]
-        journeys.append(
-            GoalJourney(
-                goal_id=g.id,
-                text=g.text,
-                partnership=partnerships[g.partnership_id].name,
-                rated=len(changes),
-                rose=sum(1 for c in changes if c > 0),
-                median_change=float(statistics.median(changes)) if changes else None,
-            )
+    change_of: dict[str, list[int]] = defaultdict(list)
+    for goal_id, before, after, n in changes:
+        first, last = _score(*before), _score(*after)
+        if first is not None and last is not None:
+            change_of[goal_id].extend([last - first] * n)
+    journeys = tuple(
+        GoalJourney(
+            goal_id=g.id,
+            text=g.text,
+            partnership=partnerships[g.partnership_id].name,
+            rated=len(change_of[g.id]),
+            rose=sum(1 for c in change_of[g.id] if c > 0),
+            median_change=float(statistics.median(change_of[g.id])) if change_of[g.id] else None,
         )
+        for g in goals
+    )
     ratings = tuple(
         GoalRatings(
             goal_id=g.id,
             text=g.text,
             partnership=partnerships[g.partnership_id].name,
             means=tuple(
-                statistics.fmean(at_moment[(g.id, m)]) if at_moment[(g.id, m)] else None for m in MOMENTS
+                statistics.fmean(at_moment[(g.id, m)]) if at_moment.get((g.id, m)) else None for m in MOMENTS
             ),
-            counts=tuple(len(at_moment[(g.id, m)]) for m in MOMENTS),
+            counts=tuple(len(at_moment.get((g.id, m), [])) for m in MOMENTS),
         )
         for g in goals
     )
+    # months → partnership → [answered, applied]
+    said: dict[int, dict[str | None, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for months, partnership_id, values, n in applied:
+        said[months][partnership_id][0] += n
+        said[months][partnership_id][1] += n if "yes" in (values or []) else 0
     applied_rows = []
-    for months in sorted({*follow_up_months(programme), *applied}):
-        said = applied.get(months, {})
+    for months in sorted({*follow_up_months(programme), *said}):
+        by_partnership = said.get(months, {})
         for partnership_id, partnership in [*partnerships.items(), (None, None)]:
-            who = [p for p in said if partnership_id is None or people[p].partnership_id == partnership_id]
+            answered, yes = (
+                by_partnership.get(partnership_id, [0, 0])
+                if partnership_id is not None
+                else [sum(v[0] for v in by_partnership.values()), sum(v[1] for v in by_partnership.values())]
+            )
             applied_rows.append(
                 AppliedAtHome(
                     partnership=partnership.name if partnership else None,
                     months=months,
-                    answered=len(who),
-                    applied=sum(1 for p in who if said[p]),
+                    answered=answered,
+                    applied=yes,
                 )
             )
-    logger.info("outcomes for %s: %d participants, %d respondents", programme.id, len(people), len(reported))
+    adopt: dict[str, list[str]] = defaultdict(list)
+    more: dict[str, int] = defaultdict(int)
+    for home, text in adopted:
+        adopt[organisations.get(home or "", "")].append(text)
+    for home, total in adopted_in_all.items():
+        more[organisations.get(home or "", "")] += total
+    logger.info("outcomes for %s: %d participants, %d respondents", programme.id, people, respondents)
     return Outcomes(
         programme=programme.name,
         language=programme.language,
-        participants=len(people),
-        respondents=len(reported),
+        participants=people,
+        respondents=respondents,
         partnerships_responding=len(responding_partnerships),
-        shares=tuple(shares),
+        shares=shares,
         goals=goal_rows,
-        adoptions=tuple(Adoption(org, tuple(texts)) for org, texts in sorted(adopt.items())),
+        adoptions=tuple(
+            Adoption(org, tuple(texts), more[org] - len(texts)) for org, texts in sorted(adopt.items())
+        ),
         response_rates=rates,
         pairing=pairing,
-        journeys=tuple(journeys),
+        journeys=journeys,
         applied_at_home=tuple(applied_rows),
         ratings=ratings,
     )
+
+
+def _shares(chosen: list[tuple[str | None, list[str], int]]) -> tuple[OutcomeShare, ...]:
+    respondents = sum(n for _p, _c, n in chosen)
+    responding = {p for p, _c, n in chosen if p and n}
+    shares = []
+    for outcome in OUTCOMES:
+        who = [(p, n) for p, values, n in chosen if outcome in values]
+        shares.append(
+            OutcomeShare(
+                outcome=outcome,
+                participants=sum(n for _p, n in who),
+                participants_of=respondents,
+                partnerships=len({p for p, n in who if p and n} & responding),
+                partnerships_of=len(responding),
+            )
+        )
+    return tuple(shares)
 
 
 def _score(text: str, values: list[str] | None) -> int | None:

@@ -1,0 +1,191 @@
+"""What the outcome report counts, counted by the database: each query groups the answers it
+needs, so the report reads a few hundred rows however many answers are stored (a year of 10,000
+participants holds about a million).
+
+Every query covers the participants of one programme (optionally of some partnerships) who were
+not forgotten; `bot.reports.outcomes` turns the counts into the report's figures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, and_, cast, exists, func, true
+from sqlalchemy import select as select_columns
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Answer, Conversation, ConversationStatus, Person, Question
+
+# The quotes of what home organisations should adopt, shown per organisation; the rest are counted.
+ADOPTIONS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Scope:
+    programme_id: str
+    partnership_ids: Collection[str] | None = None
+
+    def people(self) -> Any:
+        """The conditions on `Person` for the participants this report covers."""
+        return and_(
+            col(Person.programme_id) == self.programme_id,
+            col(Person.role) == "participant",
+            col(Person.forgotten) == False,  # noqa: E712
+            col(Person.partnership_id).in_(list(self.partnership_ids))
+            if self.partnership_ids is not None
+            else true(),
+        )
+
+
+def _answers(scope: Scope, key: str, *flows: str) -> Any:
+    """Answers to the question `key` in conversations of `flows`, joined to who gave them."""
+    return (
+        select_columns()
+        .select_from(Answer)
+        .join(Question, col(Question.id) == Answer.question_id)
+        .join(Conversation, col(Conversation.id) == Question.conversation_id)
+        .join(Person, col(Person.id) == Answer.person_id)
+        .where(col(Question.key) == key, col(Conversation.flow).in_(flows), scope.people())
+    )
+
+
+def _values(column: Any) -> Any:
+    # As text, which both databases can group by (PostgreSQL's json type cannot be compared).
+    return cast(column, String)
+
+
+def decoded(values: str | None) -> list[str] | None:
+    return json.loads(values) if values else None
+
+
+async def participants(session: AsyncSession, scope: Scope) -> int:
+    return int((await session.exec(select(func.count()).select_from(Person).where(scope.people()))).one())
+
+
+async def reported(session: AsyncSession, scope: Scope) -> list[tuple[str | None, list[str], int]]:
+    """(partnership, outcomes chosen, how many participants chose exactly those) from the final
+    reflection's outcome question."""
+    values = _values(Answer.values)
+    query = (
+        _answers(scope, "outcomes", "final")
+        .add_columns(Person.partnership_id, values, func.count(func.distinct(Answer.person_id)))
+        .group_by(Person.partnership_id, values)
+    )
+    return [(p, decoded(v) or [], n) for p, v, n in (await session.exec(query)).all()]
+
+
+async def ratings(
+    session: AsyncSession, scope: Scope, moments: tuple[str, ...]
+) -> list[tuple[str, str, str, list[str] | None, int]]:
+    """(goal, moment, text, values, how many) of the learning-goal ratings at `moments`."""
+    values = _values(Answer.values)
+    query = (
+        _answers(scope, "goal_progress", *moments)
+        .add_columns(Question.goal_id, Conversation.flow, Answer.text, values, func.count())
+        .where(col(Question.goal_id).is_not(None))
+        .group_by(Question.goal_id, Conversation.flow, Answer.text, values)
+    )
+    return [(g, f, t, decoded(v), n) for g, f, t, v, n in (await session.exec(query)).all()]
+
+
+async def rating_changes(
+    session: AsyncSession, scope: Scope, before: str, after: str
+) -> list[tuple[str, tuple[str, list[str] | None], tuple[str, list[str] | None], int]]:
+    """(goal, the rating at `before`, the rating at `after`, how many participants gave that
+    pair) for participants who rated a goal at both moments."""
+
+    def at(flow: str) -> Any:
+        return (
+            _answers(scope, "goal_progress", flow)
+            .add_columns(
+                col(Answer.person_id).label("person_id"),
+                col(Question.goal_id).label("goal_id"),
+                col(Answer.text).label("text"),
+                _values(Answer.values).label("vals"),
+            )
+            .where(col(Question.goal_id).is_not(None))
+            .subquery()
+        )
+
+    first, last = at(before), at(after)
+    query = (
+        select_columns(first.c.goal_id, first.c.text, first.c.vals, last.c.text, last.c.vals, func.count())
+        .select_from(first)
+        .join(last, and_(first.c.person_id == last.c.person_id, first.c.goal_id == last.c.goal_id))
+        .group_by(first.c.goal_id, first.c.text, first.c.vals, last.c.text, last.c.vals)
+    )
+    rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+    return [(g, (t1, decoded(v1)), (t2, decoded(v2)), n) for g, t1, v1, t2, v2, n in rows]
+
+
+async def applied(session: AsyncSession, scope: Scope) -> list[tuple[int, str | None, list[str] | None, int]]:
+    """(months after the exchange, partnership, the answer's values, how many participants) of the
+    follow-ups' question whether they applied something at home."""
+    months = col(Conversation.context)["months"].as_integer()
+    values = _values(Answer.values)
+    query = (
+        _answers(scope, "applied", "follow-up")
+        .add_columns(months, Person.partnership_id, values, func.count(func.distinct(Answer.person_id)))
+        .where(months.is_not(None))
+        .group_by(months, Person.partnership_id, values)
+    )
+    return [(int(m), p, decoded(v), n) for m, p, v, n in (await session.exec(query)).all()]
+
+
+async def adoptions(
+    session: AsyncSession, scope: Scope
+) -> tuple[list[tuple[str | None, str]], dict[str | None, int]]:
+    """The first ADOPTIONS_SHOWN answers per home organisation to what it should adopt (home
+    organisation, text), and how many there are per home organisation in all."""
+    ranked = (
+        _answers(scope, "adopt", "final")
+        .add_columns(
+            col(Person.home_organisation_id).label("home"),
+            col(Answer.text).label("text"),
+            col(Answer.id).label("id"),
+            func.row_number()
+            .over(partition_by=Person.home_organisation_id, order_by=col(Answer.id))
+            .label("rank"),
+        )
+        .where(func.trim(Answer.text) != "")
+        .subquery()
+    )
+    shown = await session.exec(  # type: ignore[call-overload]
+        select_columns(ranked.c.home, ranked.c.text)
+        .where(ranked.c.rank <= ADOPTIONS_SHOWN)
+        .order_by(ranked.c.id)
+    )
+    totals = await session.exec(select_columns(ranked.c.home, func.count()).group_by(ranked.c.home))  # type: ignore[call-overload]
+    return [(h, t) for h, t in shown.all()], {h: n for h, n in totals.all()}
+
+
+@dataclass(frozen=True)
+class FlowCounts:
+    started: int  # participants it was started for
+    answered: int  # of them, who answered at least one question
+    completed: int
+
+
+async def responses(session: AsyncSession, scope: Scope) -> dict[str, FlowCounts]:
+    """Per reflection: participants it was started for, who answered any of it, who completed it."""
+    answered = exists().where(
+        col(Question.conversation_id) == Conversation.id, col(Answer.question_id) == Question.id
+    )
+    rows = await session.exec(
+        select(
+            Conversation.flow,
+            func.count(func.distinct(Conversation.person_id)),
+            func.count(func.distinct(Conversation.person_id)).filter(answered),
+            func.count(func.distinct(Conversation.person_id)).filter(
+                col(Conversation.status) == ConversationStatus.DONE
+            ),
+        )
+        .join(Person, col(Person.id) == Conversation.person_id)
+        .where(col(Conversation.started_at).is_not(None), scope.people())
+        .group_by(Conversation.flow)
+    )
+    return {flow: FlowCounts(s, a, c) for flow, s, a, c in rows.all()}
