@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -217,7 +217,8 @@ class Conversation(SQLModel, table=True):
 class Question(SQLModel, table=True):
     """One question as put to one person, with the text as asked, in their language."""
 
-    __table_args__ = (UniqueConstraint("conversation_id", "position"),)
+    # By key (and goal): the outcome report reads the answers to a few questions out of many.
+    __table_args__ = (UniqueConstraint("conversation_id", "position"), Index("ix_question_key", "key", "goal_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, true
+from sqlalchemy import String, and_, case, cast, exists, func, true
 from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -97,26 +97,31 @@ async def rating_changes(
 ) -> list[tuple[str, tuple[str, list[str] | None], tuple[str, list[str] | None], int]]:
     """(goal, the rating at `before`, the rating at `after`, how many participants gave that
     pair) for participants who rated a goal at both moments."""
+    values = _values(Answer.values)
 
-    def at(flow: str) -> Any:
-        return (
-            _answers(scope, "goal_progress", flow)
-            .add_columns(
-                col(Answer.person_id).label("person_id"),
-                col(Question.goal_id).label("goal_id"),
-                col(Answer.text).label("text"),
-                _values(Answer.values).label("vals"),
-            )
-            .where(col(Question.goal_id).is_not(None))
-            .subquery()
+    def at(flow: str, column: Any) -> Any:
+        return func.max(case((col(Conversation.flow) == flow, column)))
+
+    # One pass over both moments' ratings, a row per person and goal (a self-join of the two
+    # moments' answers would read them twice, and PostgreSQL plans it badly).
+    per_person = (
+        _answers(scope, "goal_progress", before, after)
+        .add_columns(
+            col(Question.goal_id).label("goal_id"),
+            at(before, Answer.text).label("text1"),
+            at(before, values).label("vals1"),
+            at(after, Answer.text).label("text2"),
+            at(after, values).label("vals2"),
         )
-
-    first, last = at(before), at(after)
+        .where(col(Question.goal_id).is_not(None))
+        .group_by(Answer.person_id, Question.goal_id)
+        .subquery()
+    )
+    c = per_person.c
     query = (
-        select_columns(first.c.goal_id, first.c.text, first.c.vals, last.c.text, last.c.vals, func.count())
-        .select_from(first)
-        .join(last, and_(first.c.person_id == last.c.person_id, first.c.goal_id == last.c.goal_id))
-        .group_by(first.c.goal_id, first.c.text, first.c.vals, last.c.text, last.c.vals)
+        select_columns(c.goal_id, c.text1, c.vals1, c.text2, c.vals2, func.count())
+        .where(c.text1.is_not(None), c.text2.is_not(None))
+        .group_by(c.goal_id, c.text1, c.vals1, c.text2, c.vals2)
     )
     rows = (await session.exec(query)).all()  # type: ignore[call-overload]
     return [(g, (t1, decoded(v1)), (t2, decoded(v2)), n) for g, t1, v1, t2, v2, n in rows]
