@@ -88,6 +88,12 @@ def is_highlight(spec: QuestionSpec) -> bool:
     return spec.records in ("aha", "takeaway") or spec.key in SHARED_KEYS
 
 
+# The questions whose answers the digest quotes: only their answers are read from the week's.
+QUOTED_KEYS = tuple(
+    sorted({q.key for f in FLOWS.values() for q in f.questions if is_highlight(q) or q.key in NEXT_STEP_KEYS})
+)
+
+
 @dataclass(frozen=True)
 class MidpointItem:
     person_id: str
@@ -256,7 +262,10 @@ async def _partnership(
         .join(Question, col(Answer.question_id) == Question.id)
         .join(Conversation, col(Question.conversation_id) == Conversation.id)
         .where(
-            col(Answer.person_id).in_(ids), col(Answer.answered_at) > since, col(Answer.answered_at) <= now
+            col(Answer.person_id).in_(ids),
+            col(Answer.answered_at) > since,
+            col(Answer.answered_at) <= now,
+            col(Question.key).in_(QUOTED_KEYS),
         )
         .order_by(col(Answer.answered_at), col(Answer.id))
     )
