@@ -327,17 +327,25 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
         if existing is not None and existing.left_at is not None:
             existing.left_at = None
             came_back.append(values["name"])
-        await _upsert(session, Person, values["id"], programme_id=programme_id, role=role, **values)
+        if existing is None:
+            # Not stored (all were read above): no lookup. Kept in `stored`, as the session
+            # holds its rows only weakly and would read each one again for its links.
+            stored[values["id"]] = Person(programme_id=programme_id, role=role, **values)
+            session.add(stored[values["id"]])
+            _note(session, Person, "added")
+        else:
+            await _upsert(session, Person, values["id"], programme_id=programme_id, role=role, **values)
     await session.flush()  # every person before their identities and links
+    forgotten = {person_id for person_id, person in stored.items() if person.forgotten}
     for _role, values, identities in people:
-        if not await _is_forgotten(session, values["id"]):
+        if values["id"] not in forgotten:
             await _sync_identities(session, values["id"], identities, known)
     await session.flush()
     left = await _mark_left(session, programme_id, {values["id"] for _, values, _ in people})
 
     coordinator_links = _by_owner((await session.exec(select(CoordinatorPartnership))).all())
     for c in spec.coordinators:
-        if not await _is_forgotten(session, c.id):
+        if c.id not in forgotten:
             await _sync_links(
                 session,
                 CoordinatorPartnership,
@@ -347,7 +355,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
             )
     goal_links = _by_owner((await session.exec(select(PersonGoal))).all())
     for pt in spec.participants:
-        if not await _is_forgotten(session, pt.id):
+        if pt.id not in forgotten:
             await _sync_links(
                 session,
                 PersonGoal,
@@ -359,7 +367,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
 
     interests = _by_owner((await session.exec(select(Interest))).all())
     for col_ in spec.colleagues:
-        if not await _is_forgotten(session, col_.id):
+        if col_.id not in forgotten:
             await _sync_links(
                 session,
                 Interest,
@@ -464,8 +472,3 @@ def _identities(person: Any) -> dict[str, str]:
     return {
         platform: getattr(person, platform) for platform in ("slack", "teams") if getattr(person, platform)
     }
-
-
-async def _is_forgotten(session: AsyncSession, person_id: str) -> bool:
-    person = await session.get(Person, person_id)
-    return person is not None and person.forgotten
