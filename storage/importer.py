@@ -244,14 +244,22 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
             workdays=",".join(o.workdays or ["mon", "tue", "wed", "thu", "fri"]),
         )
     await session.flush()
+    # Read once and held (the session keeps rows only weakly): each upsert below then finds its
+    # row without a query, as a file of a hundred partnerships would otherwise cost hundreds.
+    held = [*(await session.exec(select(Partnership))).all(), *(await session.exec(select(LearningGoal))).all()]
+    linked: dict[str, list[PartnershipOrganisation]] = defaultdict(list)
+    for link in (await session.exec(select(PartnershipOrganisation))).all():
+        linked[link.partnership_id].append(link)
     for part in spec.partnerships:
         await _upsert(session, Partnership, part.id, id=part.id, programme_id=programme_id, name=part.name)
-        await session.flush()
+    await session.flush()
+    for part in spec.partnerships:
         await _sync_links(
             session,
             PartnershipOrganisation,
             {"partnership_id": part.id},
             [{"organisation_id": org, "position": i} for i, org in enumerate(part.organisations)],
+            linked.get(part.id, []),
         )
         for i, g in enumerate(part.learning_goals):
             await _upsert(
@@ -265,6 +273,7 @@ async def _write(session: AsyncSession, spec: ProgrammeFile) -> ImportSummary:
                 position=i,
             )
     await session.flush()
+    del held
 
     forgotten_kept = 0
     people: list[tuple[str, dict[str, Any], dict[str, str]]] = []
