@@ -461,8 +461,14 @@ def slack_settings(database_url: str, fake: FakeSlack, **more: Any) -> Any:
         database_url=database_url,
         slack_bot_token="xoxb-17-test-token",
         slack_api_url=fake.api_url,
-        # Pacing is tested on its own (test_slack_blocks); elsewhere it would only make tests slow.
-        **{"slack_signing_secret": fake.signing_secret, "slack_messages_per_second": 1000.0, **more},
+        # Pacing is tested on its own (test_pacing_buckets, test_shared_pacing); elsewhere it
+        # would only make tests slow.
+        **{
+            "slack_signing_secret": fake.signing_secret,
+            "slack_messages_per_second": 1000.0,
+            "slack_workspace_messages_per_minute": 600_000.0,
+            **more,
+        },
     )
 
 
