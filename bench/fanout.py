@@ -21,8 +21,12 @@ midpoint queues 10,000 prompts; workspace limit 3,000/min, paced at 98 %):
 
     1 replica:  10,000 posted in 782 s, ideal 200 s (3.9×); 429s 0 of 10,000 calls; lost 0;
                 duplicated 0; 27 ms CPU per message
-    3 replicas: not measured at 10,000 (the run was cut off by a 30-minute timeout); at 2,000
-                prompts (1,000 participants) see README "Running at scale"
+    3 replicas: not measured at 10,000 (the run was cut off by a 30-minute timeout)
+
+and, on the machine without other work, 1,000 participants (2,000 prompts, ideal 40 s):
+
+    3 replicas: 41.9 s (1.048×); 429s 0 of 2,000 calls; lost 0; duplicated 0; 25.5 ms CPU/message
+    1 replica:  42.3 s (1.058×); 429s 0 of 2,000 calls; lost 0; duplicated 0; 18.8 ms CPU/message
 
 No 429 and nothing lost or doubled, but far off the wall and CPU goals: the replica is CPU-bound.
 Each message costs about 10 statements (claim, the check of the person's earlier messages, the
