@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     slack_app_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     # chat.postMessage allows about one message a second per channel, with short bursts.
-    slack_messages_per_second: float = 1.0
+    slack_messages_per_second: float = Field(default=1.0, gt=0)
+    # chat.postMessage's workspace-wide limit (Slack says several hundred a minute without a
+    # figure): every replica together keeps under this many posts a minute.
+    slack_workspace_messages_per_minute: float = Field(default=600.0, gt=0)
 
     microsoft_app_id: str | None = None
     microsoft_app_password: str | None = None
@@ -40,6 +43,9 @@ class Settings(BaseSettings):
     # True without MICROSOFT_APP_ID is development mode: /api/messages then accepts activities
     # without authentication (the Bot Framework Emulator); never on a public address.
     teams_enabled: bool | None = None
+    # Teams allows about 30-50 requests a second per app per tenant; every replica together
+    # keeps under this many.
+    teams_tenant_requests_per_second: float = Field(default=30.0, gt=0)
 
     # How often `serve` runs the sweeps (start due conversations, reminders, digests).
     sweep_interval_seconds: int = 60

@@ -30,6 +30,7 @@ def build_adapters(
             app_token=settings.slack_app_token,
             api_url=settings.slack_api_url,
             messages_per_second=settings.slack_messages_per_second,
+            workspace_messages_per_minute=settings.slack_workspace_messages_per_minute,
         )
     if not settings.teams_served:
         return adapters
@@ -44,5 +45,6 @@ def build_adapters(
         tenant_id=settings.microsoft_app_tenant_id,
         app_type=settings.microsoft_app_type,
         service_url=settings.teams_service_url,
+        tenant_requests_per_second=settings.teams_tenant_requests_per_second,
     )
     return adapters

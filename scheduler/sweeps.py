@@ -24,7 +24,7 @@ from bot.reports.panel_pack import panel_pack_messages
 from bot.turn import Turn
 from bot.web_links import WebLinks
 from scheduler.pairing import PairingReport, PairingSweep
-from storage import inbox
+from storage import inbox, pacing
 from storage.models import (
     Conversation,
     ConversationStatus,
@@ -199,6 +199,7 @@ class Sweeps:
         # Replies kept but not yet taken (the process stopped before it got to them) come first.
         report.replies = await self.engine.take_waiting(now, pause=pause)
         await inbox.prune(self.store, now - INBOX_KEEPS)
+        await pacing.prune(self.store)
         async with self.store.reading() as session:
             snap = await Snapshot.load(session, now)
 

@@ -380,3 +380,8 @@ from storage.pairing_tables import (  # noqa: E402
 )
 
 __all__ = ["Interest", "Pair", "PairMember", "PairingChoice", "PairingRound", "PairingSettings"]
+
+# Shared pacing's bucket table lives in its own module too (storage.pacing uses it).
+from storage.pacing_tables import PacingBucket  # noqa: E402
+
+__all__ += ["PacingBucket"]

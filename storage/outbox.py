@@ -90,17 +90,26 @@ async def claim_many(
 ) -> set[int]:
     """Take these messages for sending, in one statement; returns the ids this call now owns.
     The conditional UPDATE decides who owns each, so two senders never both send one; one given
-    back meanwhile to wait for a retry is not taken before its time."""
+    back meanwhile to wait for a retry is not taken before its time.
+
+    On PostgreSQL the rows are locked FOR UPDATE SKIP LOCKED first: a row another replica is
+    claiming (or marking sent) at this moment is left to it at once, instead of this claim
+    waiting for that transaction and then finding the row taken. A person's messages still go
+    out in order: the caller sends only from the person's oldest unsettled message on
+    (`earliest_unsettled`)."""
     if not message_ids:
         return set()
+    ready = (
+        col(OutboxMessage.id).in_(message_ids),
+        _claimable(session, lease),
+        or_(col(OutboxMessage.status) != OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now),
+    )
+    statement = update(OutboxMessage).where(*ready)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        free = select(OutboxMessage.id).where(*ready).with_for_update(skip_locked=True)
+        statement = update(OutboxMessage).where(col(OutboxMessage.id).in_(free.scalar_subquery()))
     result = await session.exec(  # type: ignore[call-overload]
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.id).in_(message_ids),
-            _claimable(session, lease),
-            or_(col(OutboxMessage.status) != OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now),
-        )
-        .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=database_now(session))
+        statement.values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=database_now(session))
         .returning(col(OutboxMessage.id))
     )
     return {row[0] for row in result.all()}

@@ -62,6 +62,7 @@ async def test_two_processes_make_one_round_and_one_introduction_each(database_u
             "SLACK_SIGNING_SECRET": fake.signing_secret,
             "SLACK_API_URL": fake.api_url,
             "SLACK_MESSAGES_PER_SECOND": "1000",
+            "SLACK_WORKSPACE_MESSAGES_PER_MINUTE": "600000",
         }
         await tick_together(env, tmp_path, "barrier-0", 2)
         await tick_together(env, tmp_path, "barrier-1", 2)  # the same instant again

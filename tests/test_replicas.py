@@ -173,6 +173,7 @@ async def replicas(database_url: str, tmp_path: Path) -> Any:
         "SLACK_SIGNING_SECRET": fake.signing_secret,
         "SLACK_API_URL": fake.api_url,
         "SLACK_MESSAGES_PER_SECOND": "1000",
+        "SLACK_WORKSPACE_MESSAGES_PER_MINUTE": "600000",
     }
     slack_ids = {f"p{n:02d}": f"U0GEN{n:05d}" for n in range(GENERATED)} | {
         "rina": "U0RINA0001",

@@ -11,10 +11,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from adapters.slack.blocks import answered_blocks, chunks, escape, form_view, message_blocks
-from adapters.slack.sender import ChannelPacer
 from bot.i18n import Translator
 from bot.messages import Action, Choice, Outgoing
-from bot.ports import DeliveryError
 
 t = partial(Translator().gettext, "en")
 GOAL = "Train self-reliance groups in the 12 key family practices & more"
@@ -124,32 +122,3 @@ def test_block_kit_models_do_catch_what_we_must_not_send() -> None:
     assert too_long is not None
     with pytest.raises(Exception, match="3000"):
         too_long.validate_json()
-
-
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_the_pacer_allows_a_short_burst_then_one_send_a_second_per_channel() -> None:
-    clock = FakeMonotonic()
-    pacer = ChannelPacer(rate=1.0, burst=3, max_wait=5.0, clock=clock)
-    waits = [pacer.reserve("D0RINA0001") for _ in range(5)]
-    assert waits == [0.0, 0.0, 0.0, 1.0, 2.0]
-    assert pacer.reserve("D0BISHAL01") == 0.0  # another channel is not held up
-    clock.now += 10
-    assert pacer.reserve("D0RINA0001") == 0.0
-
-
-def test_the_pacer_sends_a_flood_back_to_the_outbox_instead_of_waiting_long() -> None:
-    clock = FakeMonotonic()
-    pacer = ChannelPacer(rate=1.0, burst=1, max_wait=2.0, clock=clock)
-    assert [pacer.reserve("C0PANEL001") for _ in range(3)] == [0.0, 1.0, 2.0]
-    with pytest.raises(DeliveryError) as raised:
-        pacer.reserve("C0PANEL001")
-    assert raised.value.retry_after == 3.0 and not raised.value.permanent
-    clock.now += 3
-    assert pacer.reserve("C0PANEL001") == 0.0  # the refused send booked nothing

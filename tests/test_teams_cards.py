@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 from PIL import Image
 
 from adapters.teams.cards import answered_card, message_card, needs_card
-from adapters.teams.pacing import Pacer
 from adapters.teams.package import COMMANDS, build_teams_package
 from bot.i18n import Translator
 from bot.messages import Action, Choice, Outgoing
@@ -212,33 +210,3 @@ def test_the_same_settings_give_the_same_package(tmp_path: Path) -> None:
 
 
 # -- pacing ---------------------------------------------------------------------------------
-class Ticks:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_pacing_allows_7_a_second_and_8_in_2_seconds_per_conversation() -> None:
-    ticks = Ticks()
-    pacer = Pacer(clock=ticks)
-    sent = []
-    for _ in range(20):
-        while (wait := pacer.delay("a:1")) > 0:
-            ticks.now += wait
-        sent.append(ticks.now)
-        pacer.record("a:1")
-    for start in sent:
-        assert sum(start <= t < start + 1 for t in sent) <= 7
-        assert sum(start <= t < start + 2 for t in sent) <= 8
-    assert pacer.delay("a:2") == 0  # another conversation is not held back
-
-
-def test_after_a_429_the_conversation_is_held_until_retry_after() -> None:
-    pacer = Pacer()
-    now = datetime(2027, 5, 3, 3, 0, tzinfo=UTC)
-    pacer.hold("tanvir", now + timedelta(seconds=30))
-    assert pacer.held_for("tanvir", now) == 30
-    assert pacer.held_for("sokha", now) == 0
-    assert pacer.held_for("tanvir", now + timedelta(seconds=30)) == 0

@@ -37,7 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.payloads import Malformed
 from adapters.slack import gate, texts
 from adapters.slack.blocks import escape, fit, form_view, mrkdwn
-from adapters.slack.sender import ChannelPacer, SlackSender
+from adapters.slack.sender import SlackPace, SlackSender
 from adapters.slack.translate import COMMAND, FORM_CALLBACK, PLATFORM, PREFIX, FromSlack, translate
 from bot.engine import Engine
 from bot.flows import FLOWS
@@ -65,6 +65,7 @@ class SlackAdapter:
         app_token: str | None = None,
         api_url: str = DEFAULT_API_URL,
         messages_per_second: float = 1.0,
+        workspace_messages_per_minute: float = 600.0,
     ) -> None:
         if not app_token and not signing_secret:
             # Without a secret nothing could tell Slack's requests from anyone else's.
@@ -93,7 +94,9 @@ class SlackAdapter:
             self.store,
             self.translator,
             clock,
-            ChannelPacer(rate=messages_per_second),
+            SlackPace(
+                messages_per_second=messages_per_second, workspace_per_minute=workspace_messages_per_minute
+            ),
         )
         self._socket: Any = None
         self.app.error(self._on_error)

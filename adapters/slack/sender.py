@@ -2,19 +2,19 @@
 answer, the App Home view and a data export, each paced and with Slack's errors told apart.
 
 The outbox hands over one message at a time for each person (several people side by side). A
-429 becomes `DeliveryError(retry_after=...)` so
-the outbox tries again after Slack's Retry-After; sends to one channel are paced under
-chat.postMessage's limit of about one message a second (short bursts allowed).
+429 becomes `DeliveryError(retry_after=...)` so the outbox tries again after Slack's Retry-After.
+Posts are paced under chat.postMessage's limits, about one message a second per channel (short
+bursts allowed) and a workspace-wide number a minute, in buckets kept in the database
+(storage.pacing) so that every replica keeps to the one pace.
 """
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -23,6 +23,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.pacing import hold_after_429, take_slot
 from adapters.slack.blocks import answered_blocks, escape, fallback, message_blocks
 from adapters.slack.home import home_view
 from adapters.slack.translate import PLATFORM, message_id
@@ -33,6 +34,7 @@ from bot.ports import DeliveryError
 from bot.privacy import UnknownPerson, export_person
 from storage import identities, reflections, sent
 from storage.db import Store
+from storage.pacing import Bucket
 
 logger = logging.getLogger(__name__)
 
@@ -59,44 +61,37 @@ PERMANENT = frozenset(
 )
 
 
-class ChannelPacer:
-    """About `rate` sends a second to each channel, with bursts of up to `burst` (GCRA).
+@dataclass(frozen=True)
+class SlackPace:
+    """chat.postMessage's limits as this app keeps to them."""
 
-    A send whose channel has no slot free goes back to the outbox until it has one (waiting here
-    would hold one of the outbox's few lanes, and everyone queued behind it); the
-    person's later messages wait behind it there. `max_wait` allows waiting in place instead.
-    """
+    messages_per_second: float = 1.0  # to one channel
+    # Slack allows bursts of about 3 to a channel; one fewer leaves room for the network's
+    # jitter between our booking of a slot and the post's arrival at Slack, which would
+    # otherwise make the next post to a busy channel a 429.
+    channel_burst: int = 2
+    workspace_per_minute: float = 600.0  # to the whole workspace
 
-    def __init__(
-        self,
-        rate: float = 1.0,
-        burst: int = 3,
-        max_wait: float = 0.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.interval = 1.0 / rate
-        self.tolerance = (burst - 1) * self.interval
-        self.max_wait = max_wait
-        self.clock = clock
-        self._next: dict[str, float] = {}
+    def channel(self, channel: str) -> Bucket:
+        return Bucket.per_second(f"slack:channel:{channel}", self.messages_per_second, self.channel_burst)
 
-    def reserve(self, channel: str) -> float:
-        """Book the channel's next slot and return the seconds to wait for it; raises
-        `DeliveryError(retry_after=...)` (booking nothing) when that is more than `max_wait`."""
-        now = self.clock()
-        if len(self._next) > 10_000:
-            self._next = {c: t for c, t in self._next.items() if t > now}
-        at = max(self._next.get(channel, now), now)
-        delay = max(0.0, at - now - self.tolerance)
-        if delay > self.max_wait:
-            raise DeliveryError("paced", retry_after=delay, attempted=False)
-        self._next[channel] = at + self.interval
-        return delay
+    def workspace(self, workspace: str) -> Bucket:
+        # No burst: the whole workspace's posts are spread evenly over the minute.
+        return Bucket.per_second(f"slack:workspace:{workspace}", self.workspace_per_minute / 60.0)
 
-    async def wait(self, channel: str) -> None:
-        delay = self.reserve(channel)
-        if delay > 0:
-            await asyncio.sleep(delay)
+
+# How long a send waits in place for its slot before going back to the outbox instead. The
+# workspace's slots are shared by every lane of every replica, so a lane waits a little for
+# its turn (the others wait for theirs too); a channel's next slot is a second away or more,
+# which another person's message should not be kept waiting behind.
+WORKSPACE_WAIT = 2.0
+CHANNEL_WAIT = 0.25
+
+
+def workspace_of(token: str) -> str:
+    """A bot token belongs to one workspace: its digest names the workspace's bucket without a
+    call to auth.test, and without keeping the token in the database."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def delivery_error(exc: SlackApiError) -> DeliveryError:
@@ -144,15 +139,18 @@ class SlackSender:
         store: Store,
         translator: Translator,
         clock: Callable[[], datetime],
-        pacer: ChannelPacer | None = None,
+        pace: SlackPace | None = None,
     ) -> None:
         self.client = client
         self.store = store
         self.translator = translator
         self.clock = clock
-        self.pacer = pacer or ChannelPacer()
+        self.pace = pace or SlackPace()
+        self.workspace = self.pace.workspace(workspace_of(client.token or ""))
         # Slack's Retry-After holds for the method in the whole workspace: until it has passed,
-        # further sends go back to the outbox without calling Slack. Times are the outbox's clock.
+        # further sends go back to the outbox without calling Slack. Times are the outbox's
+        # clock. (chat.postMessage's also holds the workspace's shared bucket a moment, for the
+        # other replicas: adapters.pacing.SHARED_HOLD.)
         self._limited_until: dict[str, datetime] = {}
 
     def gettext(self, language: str) -> Callable[..., str]:
@@ -181,6 +179,8 @@ class SlackSender:
             error = delivery_error(exc)
             if error.retry_after is not None:
                 self._limited_until[method] = self.clock() + timedelta(seconds=error.retry_after)
+                if method == "chat.postMessage":
+                    await hold_after_429(self.store, self.workspace, error.retry_after)
             logger.info("slack %s to %s refused: %s", op.value, delivery.address, error.reason)
             raise error from exc
         except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
@@ -192,6 +192,14 @@ class SlackSender:
             reason = f"unexpected answer from Slack ({type(exc).__name__})"
             logger.warning("slack %s to %s: %s", op.value, delivery.address, reason)
             raise DeliveryError(reason, permanent=True) from None
+
+    async def _paced(self, channel: str) -> None:
+        """A slot for one chat.postMessage: the workspace's first (waited for, a little), then
+        the channel's. A post refused its channel's slot costs the workspace one slot; the
+        other order would let a workspace wait of up to WORKSPACE_WAIT push the post past the
+        channel's slot, and the channel's next post with it."""
+        await take_slot(self.store, self.workspace, WORKSPACE_WAIT)
+        await take_slot(self.store, self.pace.channel(channel), CHANNEL_WAIT)
 
     # -- where a message goes -------------------------------------------------------------
     async def _channel(self, delivery: Delivery, fresh: bool = False) -> str:
@@ -215,7 +223,7 @@ class SlackSender:
             "unfurl_links": False,
             "unfurl_media": False,
         }
-        await self.pacer.wait(channel)
+        await self._paced(channel)
         try:
             response = await self.client.chat_postMessage(channel=channel, **args)
         except SlackApiError as exc:
@@ -256,7 +264,7 @@ class SlackSender:
         group = Outgoing(
             person_id=message.person_id, text=message.group_text or message.text, language=message.language
         )
-        await self.pacer.wait(channel)
+        await self._paced(channel)
         response = await self.client.chat_postMessage(
             channel=channel,
             text=fallback(group),
@@ -302,7 +310,7 @@ class SlackSender:
         except UnknownPerson:
             return ""
         channel = await self._channel(delivery)
-        await self.pacer.wait(channel)
+        await take_slot(self.store, self.pace.channel(channel), CHANNEL_WAIT)
         response = await self.client.files_upload_v2(
             channel=channel,
             content=json.dumps(data, ensure_ascii=False, indent=2),

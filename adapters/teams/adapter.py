@@ -18,9 +18,10 @@ is stored, and turns Teams' refusals and throttling into `DeliveryError`s.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from copy import deepcopy
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -40,10 +41,10 @@ from botframework.connector.auth import AuthenticateRequestResult
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 from requests import RequestException
 
+from adapters.pacing import hold_after_429, take_slot
 from adapters.payloads import Malformed, load_json
 from adapters.teams import activities, references
 from adapters.teams.connections import CachingAuthentication
-from adapters.teams.pacing import Pacer
 from adapters.teams.references import NOT_INSTALLED, PLATFORM, Remembered
 from adapters.teams.translate import Installed, Uninstalled, check_body, tenant_id, translate
 from bot.engine import Engine
@@ -51,6 +52,7 @@ from bot.messages import Delivery, Op, Outgoing
 from bot.ports import DeliveryError
 from bot.privacy import UnknownPerson, export_person
 from storage import identities, reflections, sent
+from storage.pacing import Bucket
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,22 @@ DEV_MODE_WARNING = (
     "Teams: TEAMS_ENABLED is true and MICROSOFT_APP_ID is not set, so POST /api/messages accepts "
     "UNAUTHENTICATED traffic (development mode). Never expose this server to the internet in this mode."
 )
+
+# Teams allows 7 sends a second and 8 in 2 seconds per bot per conversation (60 in 30 s, 1800
+# an hour): a burst of 4 then 1.8 a second allows at most 5 in a second, 7 in two and 58 in 30.
+# (The hourly limit would take a conversation sent to without pause for a quarter of an hour.)
+CONVERSATION_RATE, CONVERSATION_BURST = 1.8, 4
+# The tenant's limit (TEAMS_TENANT_REQUESTS_PER_SECOND) allows this many at once: with 30 a
+# second, 40 in any second, under the 50 Teams may allow.
+TENANT_BURST = 10
+# How long a send waits in place for its slot before going back to the outbox (see
+# adapters.pacing): the tenant's slots are everyone's, so a little; a conversation's next slot is
+# at most about half a second away once its burst is spent, so a send waits for that too, but
+# not behind a Retry-After; the later parts of one message (an export in several) wait longer,
+# to follow the first without another trip through the outbox.
+TENANT_WAIT = 2.0
+CONVERSATION_WAIT = 1.0
+PART_WAIT = 10.0
 
 
 class _Config:
@@ -122,6 +140,7 @@ class TeamsAdapter:
         service_url: str = DEFAULT_SERVICE_URL,
         tenant: str | None = None,
         auth_settings: Mapping[str, Any] | None = None,
+        tenant_requests_per_second: float = 30.0,
     ) -> None:
         """`tenant` is the Teams tenant used when the programme names none; `auth_settings` adds
         botbuilder configuration keys (e.g. CHANNEL_SERVICE for a sovereign cloud, or the OpenID
@@ -142,7 +161,7 @@ class TeamsAdapter:
             **dict(auth_settings or {}),
         )
         self.cloud = CloudAdapter(CachingAuthentication(ConfigurationBotFrameworkAuthentication(config)))
-        self.pacer = Pacer()
+        self.tenant_rate = tenant_requests_per_second
         self.remembered = Remembered()
 
     # -- the server side ------------------------------------------------------------------
@@ -303,10 +322,6 @@ class TeamsAdapter:
         return activities.message(message, self._gettext(message.language))
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
-        now = self.clock()
-        held = self.pacer.held_for(delivery.address, now)
-        if held > 0:
-            raise DeliveryError("Teams asked to wait (429)", retry_after=held, attempted=False)
         try:
             if message.op is Op.SHOW_ANSWER:
                 return await self._show_answer(delivery, message)
@@ -319,9 +334,8 @@ class TeamsAdapter:
         except HttpOperationError as exc:
             status, retry_after = _status(exc)
             if status == 429:
-                wait = retry_after or 1.0
-                self.pacer.hold(delivery.address, now + timedelta(seconds=wait))
-                raise DeliveryError("Teams throttled (429)", retry_after=wait) from exc
+                # The conversation's bucket is held a moment already (`_sending`).
+                raise DeliveryError("Teams throttled (429)", retry_after=retry_after or 1.0) from exc
             if 400 <= status < 500 and status not in (401, 408):
                 raise DeliveryError(f"Teams refused the message ({status})", permanent=True) from exc
             raise DeliveryError(f"Teams connector error ({status})", retry_after=retry_after) from exc
@@ -389,8 +403,8 @@ class TeamsAdapter:
         update = activities.answered(asked.platform_message_id, question, answer, gettext)
 
         async def replace(context: TurnContext, conversation_id: str) -> str:
-            await self.pacer.wait(conversation_id)
-            await context.update_activity(update)
+            async with self._sending(context, conversation_id, CONVERSATION_WAIT):
+                await context.update_activity(update)
             return asked.platform_message_id
 
         assert delivery.reference is not None
@@ -437,15 +451,36 @@ class TeamsAdapter:
         reference = TurnContext.get_conversation_reference(context.activity)
         first = ""
         for activity in sending:
-            await self.pacer.wait(conversation_id)
             outgoing = TurnContext.apply_conversation_reference(deepcopy(activity), reference)
             outgoing.reply_to_id = None
-            [response] = await context.adapter.send_activities(context, [outgoing])
+            async with self._sending(context, conversation_id, PART_WAIT if first else CONVERSATION_WAIT):
+                [response] = await context.adapter.send_activities(context, [outgoing])
             if response is None or not isinstance(response.id, str) or not response.id:
                 # Accepted, perhaps posted, but not named: sending again could post it twice.
                 raise DeliveryError(NO_ID, permanent=True)
             first = first or response.id
         return first
+
+    @asynccontextmanager
+    async def _sending(self, context: TurnContext, conversation_id: str, wait: float) -> AsyncIterator[None]:
+        """One request to the connector in this conversation, paced in the shared buckets: the
+        tenant's first (waited for), then the conversation's (see adapters.pacing). A 429 holds
+        the conversation's bucket for its Retry-After, for every replica."""
+        conversation = context.activity.conversation
+        tenant = (conversation.tenant_id if conversation is not None else None) or self.tenant or "default"
+        everyone = Bucket.per_second(f"teams:tenant:{tenant}", self.tenant_rate, TENANT_BURST)
+        await take_slot(self.store, everyone, TENANT_WAIT)
+        bucket = Bucket.per_second(
+            f"teams:conversation:{conversation_id}", CONVERSATION_RATE, CONVERSATION_BURST
+        )
+        await take_slot(self.store, bucket, wait)
+        try:
+            yield
+        except HttpOperationError as exc:
+            status, retry_after = _status(exc)
+            if status == 429:
+                await hold_after_429(self.store, bucket, retry_after or 1.0)
+            raise
 
     async def _continue(self, stored: Mapping[str, Any], work: Work) -> str:
         """`work` inside the stored conversation; what it raises is raised here."""

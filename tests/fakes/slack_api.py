@@ -7,6 +7,12 @@ also signs and posts events, clicks, form submissions and slash commands to our 
 Slack does (v0 HMAC over "v0:timestamp:body"), built from the recorded payloads in
 tests/fixtures/slack/, and serves a Socket Mode websocket.
 
+With `limits=SlackLimits(...)` it enforces chat.postMessage's rate limits as Slack does: a
+short burst then about one message a second per channel, and a number a minute for the whole
+workspace; a post over either is answered HTTP 429 with `Retry-After` (whole seconds) and
+{"ok": false, "error": "ratelimited"}, and posts nothing. It counts calls, 429s and the messages
+posted to each channel.
+
 `SlackServer` runs our side: the store, engine, outbox and Slack adapter behind one aiohttp
 application, the shape `reflectbot.server.Server` has.
 """
@@ -18,8 +24,10 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import time
 import uuid
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -67,6 +75,38 @@ class Reply:
 
 
 @dataclass
+class SlackLimits:
+    """chat.postMessage's limits, as Slack enforces them: per channel a GCRA (`channel_burst` at
+    once, then `channel_per_second`), and for the workspace at most `workspace_per_minute` posts
+    in any 60 seconds (None: no workspace limit)."""
+
+    channel_burst: int = 3
+    channel_per_second: float = 1.0
+    workspace_per_minute: int | None = None
+    clock: Callable[[], float] = time.monotonic
+    _channels: dict[str, float] = field(default_factory=dict)  # channel → theoretical arrival time
+    _workspace: deque[float] = field(default_factory=deque)  # when the last minute's posts came
+
+    def refuse(self, channel: str) -> tuple[str, int] | None:
+        """(which limit, Retry-After seconds) when a post to `channel` now is over a limit;
+        otherwise None, and the post is counted against both."""
+        now = self.clock()
+        interval = 1.0 / self.channel_per_second
+        tat = max(self._channels.get(channel, now), now)
+        early = tat - (self.channel_burst - 1) * interval - now
+        if early > 0:
+            return "channel", max(1, math.ceil(early))
+        window = self._workspace
+        while window and window[0] <= now - 60.0:
+            window.popleft()
+        if self.workspace_per_minute is not None and len(window) >= self.workspace_per_minute:
+            return "workspace", max(1, math.ceil(window[0] + 60.0 - now))
+        self._channels[channel] = tat + interval
+        window.append(now)
+        return None
+
+
+@dataclass
 class FakeSlack:
     signing_secret: str = "8f742231b10e8888abcd99yyyzzz85a5"
     calls: list[Call] = field(default_factory=list)
@@ -78,6 +118,12 @@ class FakeSlack:
     _changed: asyncio.Condition | None = None
     # An app installed before it asked for mpim:write: group DMs are refused.
     without_mpim_scope: bool = False
+    limits: SlackLimits | None = None
+    # What the limits saw: every chat.postMessage call, those answered 429 (by which limit), and
+    # the messages posted to each channel.
+    post_calls: int = 0
+    ratelimited: Counter[str] = field(default_factory=Counter)
+    posted: Counter[str] = field(default_factory=Counter)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -146,14 +192,27 @@ class FakeSlack:
         status, headers = 200, dict[str, str]()
         faults = self._faults.get(method)
         answer = getattr(self, "_" + method.replace(".", "_"), None)
+        refused = None
+        if method == "chat.postMessage":
+            self.post_calls += 1
+            authorized = request.headers.get("Authorization", "").startswith("Bearer ")
+            if self.limits is not None and not faults and authorized:
+                refused = self.limits.refuse(str(body.get("channel", "")))
         if faults:
             status, call.response, headers = faults.pop(0)
         elif not request.headers.get("Authorization", "").startswith("Bearer "):
             call.response = {"ok": False, "error": "not_authed"}
         elif answer is None:
             call.response = {"ok": False, "error": "unknown_method"}
+        elif refused is not None:
+            limit, retry_after = refused
+            self.ratelimited[limit] += 1
+            status, call.response = 429, {"ok": False, "error": "ratelimited"}
+            headers = {"Retry-After": str(retry_after)}
         else:
             call.response = answer(body)
+            if method == "chat.postMessage" and call.response.get("ok"):
+                self.posted[str(body["channel"])] += 1
         await self._record(call)
         return web.json_response(call.response, status=status, headers=headers)
 
@@ -461,8 +520,14 @@ def slack_settings(database_url: str, fake: FakeSlack, **more: Any) -> Any:
         database_url=database_url,
         slack_bot_token="xoxb-17-test-token",
         slack_api_url=fake.api_url,
-        # Pacing is tested on its own (test_slack_blocks); elsewhere it would only make tests slow.
-        **{"slack_signing_secret": fake.signing_secret, "slack_messages_per_second": 1000.0, **more},
+        # Pacing is tested on its own (test_pacing_buckets, test_shared_pacing); elsewhere it
+        # would only make tests slow.
+        **{
+            "slack_signing_secret": fake.signing_secret,
+            "slack_messages_per_second": 1000.0,
+            "slack_workspace_messages_per_minute": 600_000.0,
+            **more,
+        },
     )
 
 

@@ -1,0 +1,48 @@
+"""Replicas that only send: `tests.processes.drain_until_empty` processes on one database, let
+go at one moment (a file barrier) and run until the outbox is empty; what each reports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+
+@dataclass(frozen=True)
+class Drained:
+    sent: int
+    retried: int
+    cpu: float  # seconds, after the barrier
+    start: float  # epoch seconds
+    end: float
+
+
+async def drain_together(env: dict[str, str], directory: Path, at: datetime, workers: int) -> list[Drained]:
+    """`workers` replicas, their clocks starting at `at`; each one's report once all have ended."""
+    barrier = directory / f"drain-barrier-{at.timestamp():.0f}-{workers}"
+    barrier.mkdir()
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.processes.drain_until_empty",
+            at.isoformat(),
+            str(barrier),
+            f"d{n}",
+            str(workers),
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for n in range(workers)
+    ]
+    outputs = [await p.communicate() for p in processes]
+    for process, (_out, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, err.decode()[-3000:]
+    return [Drained(**json.loads(out.decode().strip().splitlines()[-1])) for out, _ in outputs]
