@@ -335,6 +335,7 @@ class AuditKind(StrEnum):
     FORGET = "forget"
     RETENTION = "retention"
     COORDINATOR_LINK = "coordinator-link"
+    RECORD_APPROVAL = "record-approval"
 
 
 class AuditEvent(SQLModel, table=True):
@@ -385,3 +386,8 @@ __all__ = ["Interest", "Pair", "PairMember", "PairingChoice", "PairingRound", "P
 from storage.pacing_tables import PacingBucket  # noqa: E402
 
 __all__ += ["PacingBucket"]
+
+# The learning record's choices and approval (storage.records uses them).
+from storage.record_tables import RecordApproval, RecordChoice  # noqa: E402
+
+__all__ += ["RecordApproval", "RecordChoice"]
