@@ -13,6 +13,9 @@ from bot.command_words import (
     COMMAND_WORDS,
     PAIRING_OFF,
     PAIRING_ON,
+    RECORD_ALL,
+    RECORD_IN,
+    RECORD_OUT,
     WORDS,
     local_word,
     spellings,
@@ -77,6 +80,32 @@ def _pairing(rest: str, explicit: bool, language: str | None) -> Command | None:
     return Command("pairing", rest=rest) if explicit else None
 
 
+@cache
+def _record_words(language: str | None) -> dict[str, str]:
+    """What may follow `record`, in English and `language` (every language's when not known)."""
+    found = {"in": "in", "out": "out", "all": "all"}
+    for code in LANGUAGES if language is None else (language,):
+        for sub, message in (("in", RECORD_IN), ("out", RECORD_OUT), ("all", RECORD_ALL)):
+            found.setdefault(local_word(code, message).casefold(), sub)
+    return found
+
+
+def _record(rest: str, explicit: bool, language: str | None) -> Command | None:
+    """`record` (the list and the document), `record 2 out`, `record 2 3 in`, `record all in`."""
+    if not rest:
+        return Command("record")
+    words = [w for w in rest.replace(",", " ").split() if w]
+    subs = _record_words(language)
+    last = subs.get(words[-1].casefold()) if words else None
+    which = words[:-1]
+    if last in ("in", "out") and which:
+        if len(which) == 1 and subs.get(which[0].casefold()) == "all":
+            return Command("record", ("all", last))
+        if all(w.isdigit() for w in which):
+            return Command("record", (" ".join(which), last))
+    return Command("record", rest=rest) if explicit else None
+
+
 def parse_command(text: str, explicit: bool = False, language: str | None = None) -> Command | None:
     """The command `text` is, in English or in `language` (every language's words when it is
     not known), or None for an answer."""
@@ -103,6 +132,8 @@ def parse_command(text: str, explicit: bool = False, language: str | None = None
         return Command(word, (raw,), rest=rest)
     if word == "pairing":
         return _pairing(rest, explicit, language)
+    if word == "record":
+        return _record(rest, explicit, language)
     if word in ("support", "share"):
         if rest and not explicit:
             return None

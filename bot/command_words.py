@@ -27,12 +27,17 @@ COMMAND_WORDS: dict[str, str] = {
     "share": N_("share"),
     "export": N_("export"),
     "pairing": N_("pairing"),
+    "record": N_("record"),
 }
 WORDS = tuple(COMMAND_WORDS)
 UNTIL = N_("until")
 # What follows `pairing`: `pairing on`, `pairing off` (and `pairing pause until DATE`).
 PAIRING_ON = N_("on")
 PAIRING_OFF = N_("off")
+# What follows `record`: `record 2 out`, `record 2 in`, `record all in` (bot.record_review).
+RECORD_IN = N_("in")
+RECORD_OUT = N_("out")
+RECORD_ALL = N_("all")
 YES = N_("yes")
 # What a coordinator writes; a participant's help does not list them, and the other way round.
 COORDINATOR_WORDS = ("help", "handled", "export")

@@ -1,5 +1,5 @@
 """Commands a person can write in any flow: help, status, skip, pause, resume, now, all-now,
-support, share, correct, consent, export (and, for coordinators, handled).
+support, share, correct, consent, export, pairing, record (and, for coordinators, handled).
 
 Which text is a command is `bot.command_parser`'s to say; `parse_command` is also importable from
 here, where the platforms have always found it.
@@ -23,6 +23,7 @@ from bot.messages import Op, Outgoing
 from bot.pairing_commands import pairing_command
 from bot.plan import calendar_for
 from bot.prompts import render
+from bot.record_review import record_command
 from bot.status import agenda_lines
 from bot.support import handled_command, send_support_request
 from bot.turn import Turn
@@ -55,6 +56,7 @@ HELP_LINES = {
     "export": N_("your data, sent to you here"),
     "handled": N_("mark support request 12 as dealt with"),
     "pairing": N_("take part in pairing with colleagues, or not, or take a break"),
+    "record": N_("your learning record: what it holds, and what to leave out"),
 }
 # Shown after the word: what it takes.
 HELP_ARGUMENTS = {"handled": "12"}
@@ -304,4 +306,5 @@ _HANDLERS: dict[str, Callable[[Turn, Command], Awaitable[None]]] = {
     "share": _share,
     "export": _export,
     "pairing": pairing_command,
+    "record": record_command,
 }

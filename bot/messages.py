@@ -42,6 +42,10 @@ class Op(StrEnum):
     # platform can, one chat with all of them saying `group_text`; else `text` in their own chat.
     # A sender without it gets it as a MESSAGE.
     INTRODUCE = "introduce"
+    # The person's learning record, printed from storage when it is sent, with `text` as its
+    # introduction: a PDF file where the platform takes files, else a signed link to it; `hint`
+    # says how to print it on the command line (the terminal shows that).
+    DELIVER_RECORD = "deliver-record"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,10 @@ class ConsoleSender:
         # One terminal may show everyone's messages (`serve` with no platform): say whose it is.
         self.show_recipient = show_recipient
         self.store = store
-        self.supports = frozenset({Op.MESSAGE, Op.DELIVER_EXPORT} if store else {Op.MESSAGE})
+        # The learning record is a file: the terminal says how to print it (`reflectbot record`).
+        self.supports = frozenset(
+            {Op.MESSAGE, Op.DELIVER_EXPORT, Op.DELIVER_RECORD} if store else {Op.MESSAGE, Op.DELIVER_RECORD}
+        )
         self._ids = itertools.count(1)
 
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
@@ -37,6 +40,8 @@ class ConsoleSender:
             except UnknownPerson:
                 return ""
             text = f"{message.text}\n{json.dumps(data, ensure_ascii=False, indent=2)}"
+        elif message.op is Op.DELIVER_RECORD:
+            text = "\n".join(t for t in (message.text, message.hint) if t)
         else:
             text = to_text(message)
         if self.show_recipient:
