@@ -29,6 +29,7 @@ from reflectbot.cli_common import (
 from reflectbot.link_command import register as _register_link_command
 from reflectbot.output_commands import register as _register_output_commands
 from reflectbot.pairs_command import register as _register_pairs_command
+from reflectbot.record_command import register as _register_record_command
 
 app = App(
     help="reflectbot: reflection conversations for work-exchange programmes, in Slack, Teams or the terminal.",
@@ -308,6 +309,7 @@ _register_output_commands(app)
 _register_pairs_command(app)
 _register_audit_command(app)
 _register_link_command(app)
+_register_record_command(app)
 
 if __name__ == "__main__":
     app()

@@ -64,8 +64,9 @@ class NoRecord(LookupError):
     """No participant by that id (or they were forgotten)."""
 
 
-class NotTheirCoordinator(PermissionError):
-    pass
+class NotTheirCoordinator(Exception):
+    """The coordinator named is not one of the person's (a PermissionError would be an OSError)."""
+
 
 
 @dataclass(frozen=True)
