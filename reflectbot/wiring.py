@@ -35,6 +35,8 @@ def build_adapters(
     if not settings.teams_served:
         return adapters
     from adapters.teams import TeamsAdapter
+    from bot.record_links import RecordLinks
+    from bot.web_links import WebLinks
 
     adapters["teams"] = TeamsAdapter(
         engine=engine,
@@ -46,5 +48,6 @@ def build_adapters(
         app_type=settings.microsoft_app_type,
         service_url=settings.teams_service_url,
         tenant_requests_per_second=settings.teams_tenant_requests_per_second,
+        record_links=RecordLinks(WebLinks(engine.store, settings.web_base_url, settings.web_secret)),
     )
     return adapters

@@ -32,6 +32,8 @@ from bot.i18n import Translator
 from bot.messages import Delivery, Op, Outgoing
 from bot.ports import DeliveryError
 from bot.privacy import UnknownPerson, export_person
+from bot.reports.record import NoRecord
+from bot.reports.record_pdf import record_pdf_of
 from storage import identities, reflections, sent
 from storage.db import Store
 from storage.pacing import Bucket
@@ -115,6 +117,7 @@ METHODS = {
     Op.SHOW_ANSWER: "chat.update",
     Op.DELIVER_EXPORT: "files.upload",
     Op.INTRODUCE: "chat.postMessage",
+    Op.DELIVER_RECORD: "files.upload",
 }
 
 
@@ -172,6 +175,8 @@ class SlackSender:
                 return await self._show_answer(message)
             if op is Op.DELIVER_EXPORT:
                 return await self._export(delivery, message)
+            if op is Op.DELIVER_RECORD:
+                return await self._record(delivery, message)
             if op is Op.INTRODUCE:
                 return await self._introduce(delivery, message)
             return await self._post(delivery, message)
@@ -319,4 +324,20 @@ class SlackSender:
             initial_comment=escape(message.text),
         )
         file = response.get("file") or {}
+        return f"file:{file.get('id', '')}"
+
+    async def _record(self, delivery: Delivery, message: Outgoing) -> str:
+        """The person's learning record as a PDF in their DM, printed now from storage."""
+        try:
+            pdf = await record_pdf_of(self.store, message.person_id, self.translator, message.language)
+        except NoRecord:
+            return ""
+        channel = await self._channel(delivery)
+        await take_slot(self.store, self.pace.channel(channel), CHANNEL_WAIT)
+        name = f"learning-record-{message.person_id}.pdf"
+        response = await self.client.files_upload_v2(
+            channel=channel, content=pdf, filename=name, title=name, initial_comment=escape(message.text)
+        )
+        file = response.get("file") or {}
+        logger.info("slack: learning record for %s uploaded (%d bytes)", message.person_id, len(pdf))
         return f"file:{file.get('id', '')}"

@@ -72,6 +72,20 @@ def answered(message_id: str, question: Outgoing, answer: str, gettext: Gettext)
     return Activity(type=ActivityTypes.message, id=message_id, attachments=[_attachment(card)])
 
 
+OPEN_RECORD = N_("Open your learning record (PDF; the link works for 7 days)")
+NO_RECORD_LINK = N_(
+    "Your learning record cannot be linked here: this server has no public address (WEB_BASE_URL). Ask your coordinator for it."
+)
+
+
+def record_link(intro: str, url: str | None, gettext: Gettext) -> Activity:
+    """The learning record as a link in the 1:1 chat, or the line that says why there is none."""
+    if url is None:
+        return Activity(type=ActivityTypes.message, text=html.escape(gettext(NO_RECORD_LINK)), text_format="xml")
+    link = f'<a href="{html.escape(url, quote=True)}">{html.escape(gettext(OPEN_RECORD))}</a>'
+    return Activity(type=ActivityTypes.message, text=f"{html.escape(intro)}<br>{link}", text_format="xml")
+
+
 def export(intro: str, data: dict[str, Any]) -> list[Activity]:
     """A person's data as JSON, `intro` first, in parts Teams accepts."""
     parts = split(json.dumps(data, ensure_ascii=False, indent=2), EXPORT_PART)

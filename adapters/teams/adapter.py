@@ -51,6 +51,7 @@ from bot.engine import Engine
 from bot.messages import Delivery, Op, Outgoing
 from bot.ports import DeliveryError
 from bot.privacy import UnknownPerson, export_person
+from bot.record_links import RecordLinks
 from storage import identities, reflections, sent
 from storage.pacing import Bucket
 
@@ -125,7 +126,7 @@ def _status(exc: HttpOperationError) -> tuple[int, float | None]:
 class TeamsAdapter:
     platform = PLATFORM
     # A home view is Slack's App Home; Teams has none, so the outbox sets PUBLISH_HOME aside.
-    supports = frozenset({Op.MESSAGE, Op.SHOW_ANSWER, Op.DELIVER_EXPORT, Op.INTRODUCE})
+    supports = frozenset({Op.MESSAGE, Op.SHOW_ANSWER, Op.DELIVER_EXPORT, Op.INTRODUCE, Op.DELIVER_RECORD})
 
     def __init__(
         self,
@@ -141,6 +142,7 @@ class TeamsAdapter:
         tenant: str | None = None,
         auth_settings: Mapping[str, Any] | None = None,
         tenant_requests_per_second: float = 30.0,
+        record_links: RecordLinks | None = None,
     ) -> None:
         """`tenant` is the Teams tenant used when the programme names none; `auth_settings` adds
         botbuilder configuration keys (e.g. CHANNEL_SERVICE for a sovereign cloud, or the OpenID
@@ -163,6 +165,8 @@ class TeamsAdapter:
         self.cloud = CloudAdapter(CachingAuthentication(ConfigurationBotFrameworkAuthentication(config)))
         self.tenant_rate = tenant_requests_per_second
         self.remembered = Remembered()
+        # A bot cannot simply attach a file to a 1:1 chat: the learning record goes as a link.
+        self.record_links = record_links
 
     # -- the server side ------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
@@ -330,6 +334,8 @@ class TeamsAdapter:
                 return await self._deliver(delivery, message.person_id, parts) if parts else ""
             if message.op is Op.INTRODUCE:
                 return await self._deliver(delivery, message.person_id, [self._introduction(delivery, message)])
+            if message.op is Op.DELIVER_RECORD:
+                return await self._deliver(delivery, message.person_id, [await self._record(message)])
             return await self._deliver(delivery, message.person_id, [self.render(message)])
         except HttpOperationError as exc:
             status, retry_after = _status(exc)
@@ -433,6 +439,14 @@ class TeamsAdapter:
             if clicked is not None and clicked.payload.get("question_id") == message.question_id:
                 return clicked
         return await sent.latest_asking(self.store, PLATFORM, message.person_id, message.question_id)
+
+    async def _record(self, message: Outgoing) -> Activity:
+        """A signed link to the person's learning record (GET /web/record/TOKEN), or one line
+        saying why there is none (no WEB_BASE_URL)."""
+        url = await self.record_links.url(message.person_id, self.clock()) if self.record_links else None
+        gettext = self._gettext(message.language)
+        logger.info("teams: learning record for %s %s", message.person_id, "linked" if url else "not linked")
+        return activities.record_link(message.text, url, gettext)
 
     async def _export(self, message: Outgoing) -> list[Activity]:
         """The person's own data, read now; `message.text` introduces it."""

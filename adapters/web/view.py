@@ -19,6 +19,7 @@ from aiohttp import web
 from adapters.web.guard import COOKIE, CSRF_FIELD, HEADERS, keep_link, same_origin, secured
 from adapters.web.render import Pages
 from bot.i18n import LANGUAGES, Translator
+from bot.record_links import RecordLinks
 from bot.reports.coordinator_view import (
     SILENT_WORKING_DAYS,
     build_attention,
@@ -32,6 +33,8 @@ from bot.reports.digest import UnknownCoordinator, build_digest
 from bot.reports.exports import answer_rows, outcome_rows, to_csv, to_xlsx
 from bot.reports.outcome_report import render_html as outcome_html
 from bot.reports.panel_pack import render_html as pack_html
+from bot.reports.record import NoRecord
+from bot.reports.record_pdf import record_pdf_of
 from bot.reports.response_chart import response_chart_svg
 from bot.web_links import BadLink, Claim, WebLinks, csrf_token, link_used
 from bot.web_support import mark_handled_on_web
@@ -59,6 +62,7 @@ class WebView:
         self.https = bool(links.base_url and links.base_url.startswith("https://"))
         self.pages = Pages(translator)
         self.css = (STATIC / "style.css").read_bytes()
+        self.record_links = RecordLinks(links)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -71,6 +75,7 @@ class WebView:
             web.get("/web/outcomes", self._page(self.outcomes)),
             web.get("/web/downloads/{what}.{format}", self._page(self.download)),
             web.get("/web/static/style.css", self._wrap(self.style)),
+            web.get("/web/record/{token}", self._wrap(self.record)),
         ]
 
     # -- the way in ---------------------------------------------------------------------------
@@ -230,6 +235,23 @@ class WebView:
             headers={
                 "Content-Type": content_type,
                 "Content-Disposition": f'attachment; filename="{what}.{format}"',
+            },
+        )
+
+    async def record(self, request: web.Request) -> web.StreamResponse:
+        """A participant's learning record, from the signed link they were sent (Teams)."""
+        try:
+            person_id = await self.record_links.accept(request.match_info["token"], self.clock())
+            pdf = await record_pdf_of(self.store, person_id, self.translator)
+        except (BadLink, NoRecord) as exc:
+            logger.info("web: a record link was refused (%s)", type(exc).__name__)
+            return self._denied(request)
+        logger.info("web: learning record of %s opened (%d bytes)", person_id, len(pdf))
+        return web.Response(
+            body=pdf,
+            headers={
+                "Content-Type": "application/pdf",
+                "Content-Disposition": f'inline; filename="learning-record-{person_id}.pdf"',
             },
         )
 
