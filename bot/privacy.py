@@ -29,6 +29,7 @@ from storage.models import (
     SupportRequest,
 )
 from storage.pairing_tables import Interest, Pair, PairingChoice, PairingRound, PairMember
+from storage.records import all_choices, any_approval, forget_record
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ async def _export(session: AsyncSession, person_id: str) -> dict[str, Any]:
         select(Note).where(Note.person_id == person_id).order_by(col(Note.written_at), col(Note.id))
     )
     pairing = await _pairing(session, person_id)
+    learning_record = await _record(session, person_id)
     return {
         "person": person.id,
         "name": person.name,
@@ -128,6 +130,25 @@ async def _export(session: AsyncSession, person_id: str) -> dict[str, Any]:
         # What they wrote that answered no question.
         "notes": [{"text": n.text, "written_at": _iso(n.written_at)} for n in notes.all()],
         "pairing": pairing,
+        "learning_record": learning_record,
+    }
+
+
+async def _record(session: AsyncSession, person_id: str) -> dict[str, Any]:
+    """What they chose to leave out of (or include in) their learning record, and its approval."""
+    approval = await any_approval(session, person_id)
+    return {
+        "choices": [
+            {"item": c.item_kind, "id": c.item_id, "included": c.included, "changed_at": _iso(c.changed_at)}
+            for c in await all_choices(session, person_id)
+        ],
+        "approval": {
+            "approved_by": approval.approved_by,
+            "approved_at": _iso(approval.approved_at),
+            "invalidated_at": _iso(approval.invalidated_at),
+        }
+        if approval
+        else None,
     }
 
 
@@ -183,7 +204,8 @@ async def forget_person(store: Store, person_id: str, actor: str | None = None) 
         person = await session.get(Person, person_id)
         if person is None:
             raise UnknownPerson(person_id)
-        counts: dict[str, int] = {}
+        # The record's choices name their answers and moments: gone before them.
+        counts: dict[str, int] = await forget_record(session, person_id)
         question_ids = select(Question.id).where(Question.person_id == person_id)
         for name, statement in (
             ("aha_moments", delete(AhaMoment).where(col(AhaMoment.person_id) == person_id)),

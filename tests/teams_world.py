@@ -83,14 +83,15 @@ class World:
 
 
 @asynccontextmanager
-async def open_teams_world(tmp_path: Path, programme: Path) -> AsyncIterator[World]:
+async def open_teams_world(tmp_path: Path, programme: Path, **settings: Any) -> AsyncIterator[World]:
+    """`settings` adds to the server's settings (e.g. web_base_url)."""
     with fresh_database(tmp_path) as database_url:
-        async with _open_teams_world(database_url, programme) as world:
+        async with _open_teams_world(database_url, programme, **settings) as world:
             yield world
 
 
 @asynccontextmanager
-async def _open_teams_world(database_url: str, programme: Path) -> AsyncIterator[World]:
+async def _open_teams_world(database_url: str, programme: Path, **extra: Any) -> AsyncIterator[World]:
     connector = FakeTeamsConnector()
     await connector.start()
     settings = Settings(
@@ -98,6 +99,7 @@ async def _open_teams_world(database_url: str, programme: Path) -> AsyncIterator
         database_url=database_url,
         teams_enabled=True,
         teams_service_url=connector.service_url,
+        **extra,
     )
     holder: dict[str, World] = {}
     server = await build_server(settings, clock=lambda: holder["world"].now, console=io.StringIO())
