@@ -273,3 +273,33 @@ async def test_a_long_record_stays_within_two_pages_and_says_what_it_left_out(pr
     assert "more, left out to keep this record to two pages" in flat
     assert "Long texts are shortened to 400 characters" in flat
     assert "Achievement 29" not in flat
+
+
+async def test_the_terminal_says_how_to_print_the_record_and_bengali_words_work(programme: Store) -> None:
+    from adapters.console.sender import ConsoleSender
+    from bot.delivery import Deliverer
+    from bot.engine import Engine
+    from bot.messages import Incoming
+
+    now = datetime(2027, 3, 31, 4, 15, tzinfo=UTC)
+    await live_through(programme, "rina", now - timedelta(days=60))
+    printed = io.StringIO()
+    engine = Engine(programme, Translator())
+    deliverer = Deliverer(programme, {"console": ConsoleSender(printed, store=programme)})
+
+    async def say(text: str) -> str:
+        start = len(printed.getvalue())
+        await engine.handle(Incoming("console", "rina", text=text, event_id=f"e-{text}"), now)
+        await deliverer.drain(now)
+        return printed.getvalue()[start:]
+
+    shown = await say("record")
+    assert "reflectbot record rina --out record.pdf" in shown
+    number = numbered(shown, TAKEAWAY)
+    changed = await say(f"বিবরণী {number} বাদ")  # "record N out", as Rina writes it
+    left_out = Translator().gettext("bn", "left out")
+    assert re.search(rf"^{number}\. \[{re.escape(left_out)}\] {re.escape(TAKEAWAY[:30])}", changed, re.M)
+    wrong = await say("record 99 out")
+    assert "99" in wrong
+    record = await build_record(programme, "rina")
+    assert [i.text for i in record.items if not i.included] == [TAKEAWAY]
