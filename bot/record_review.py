@@ -45,10 +45,8 @@ def record_words(language: str) -> dict[str, str]:
 
 
 def listing(turn: Turn, record: LearningRecord) -> str:
-    if record.approved and record.approved_at is not None:
-        intro = turn.t(
-            INTRO_APPROVED, coordinator=record.approved_by or "", date=format_day(turn.language, record.approved_at.date())
-        )
+    if record.approved_day is not None:
+        intro = turn.t(INTRO_APPROVED, coordinator=record.approved_by or "", date=format_day(turn.language, record.approved_day))
     else:
         intro = turn.t(INTRO_DRAFT)
     lines = [intro]

@@ -15,10 +15,10 @@ how many more there are).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import col, select
@@ -114,11 +114,15 @@ class LearningRecord:
     approved_by: str | None = None
     approved_at: datetime | None = None
     timezone: str = "UTC"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def approved(self) -> bool:
         return self.approved_at is not None
+
+    @property
+    def approved_day(self) -> date | None:
+        """The day it was approved, in the person's own time zone."""
+        return self.approved_at.astimezone(ZoneInfo(self.timezone)).date() if self.approved_at else None
 
     def section(self, name: str) -> list[RecordItem]:
         return [i for i in self.items if i.section == name]
@@ -203,8 +207,6 @@ async def gather_record(session: AsyncSession, person_id: str) -> LearningRecord
     ).all()
     approval = await approval_of(session, person.id)
     approver = await session.get(Person, approval.approved_by) if approval else None
-    from zoneinfo import ZoneInfo
-
     return LearningRecord(
         person_id=person.id,
         name=person.name,
