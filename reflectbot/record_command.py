@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from reflectbot.cli_common import fail, run
+from reflectbot.cli_common import UserError, fail, run
 
 
 def record(
@@ -60,9 +60,12 @@ def record(
         page = render_record_html(made, translator, lang)
         if html:
             return page.encode("utf-8"), made.approved
-        from bot.reports.record_pdf import html_to_pdf
+        from bot.reports.record_pdf import NoPdf, html_to_pdf
 
-        return html_to_pdf(page), made.approved
+        try:
+            return html_to_pdf(page), made.approved
+        except NoPdf as exc:
+            raise UserError(f"cannot make a PDF: {exc}; --html writes the HTML instead") from None
 
     try:
         data, approved = run(work)

@@ -14,8 +14,17 @@ from bot.reports.record import LearningRecord, build_record, render_record_html
 from storage.db import Store
 
 
+class NoPdf(Exception):
+    """WeasyPrint cannot run here (its Pango library is missing); the message says what to install."""
+
+
 def html_to_pdf(html: str) -> bytes:
-    import weasyprint
+    try:
+        import weasyprint
+    except OSError as exc:  # WeasyPrint loads Pango when it is imported
+        raise NoPdf(
+            "WeasyPrint cannot load Pango; install it (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
+        ) from exc
 
     pdf = weasyprint.HTML(string=html).write_pdf()
     assert pdf is not None
