@@ -11,6 +11,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -19,7 +20,7 @@ from bot.plan import calendar_for
 from bot.ports import DeliveryError, Sender, Unsupported
 from storage.db import Store
 from storage.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
-from storage.outbox import claim_many, due, earliest_unsettled, record, release
+from storage.outbox import claim_many, due, earliest_unsettled, record_many, release
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,14 @@ CONCURRENCY = 8
 # How long a sender waits for another to finish a person's earlier message before giving the
 # later ones back (a send takes well under a second unless the platform is slow).
 WAIT_FOR_OTHERS = 10.0
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How one of a person's chat identities is reached."""
+
+    external_id: str
+    reference: dict[str, Any] | None
 
 
 @dataclass
@@ -52,6 +61,38 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class Outcomes:
+    """How sends went, written together (group commit): while one lane's write is on its way,
+    the outcomes other lanes reach meanwhile wait and go in the next write, one statement for
+    all. Each lane still waits until its own outcome is stored before it sends the person's
+    next message, so a crash repeats at most the messages in flight, as before; at a fan-out
+    the lanes side by side share one write instead of each making its own."""
+
+    def __init__(self, store: Store, worker: str) -> None:
+        self.store, self.worker = store, worker
+        self._waiting: list[tuple[int, dict[str, object], asyncio.Future[None]]] = []
+        self._writing = asyncio.Lock()
+
+    async def write(self, message_id: int, values: dict[str, object]) -> None:
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((message_id, values, mine))
+        async with self._writing:
+            if not mine.done():
+                batch, self._waiting = self._waiting, []
+                try:
+                    await record_many(self.store, self.worker, [(m, v) for m, v, _ in batch])
+                except BaseException as exc:
+                    failure = exc if isinstance(exc, Exception) else RuntimeError("outcome write cancelled")
+                    for _, _, waiter in batch:
+                        if waiter is not mine and not waiter.done():
+                            waiter.set_exception(failure)
+                    raise
+                for _, _, waiter in batch:
+                    if not waiter.done():
+                        waiter.set_result(None)
+        await mine
 
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -134,16 +175,25 @@ class Deliverer:
         return held
 
     async def _routes(self, person_ids: set[str]) -> dict[str, Delivery | None]:
-        async with self.store.reading() as session:
+        # One statement (a consistent read on its own), on a lane's pinned connection when
+        # there is one: the route is read again before each of a person's later messages.
+        async with self.store.one_statement() as connection:
             rows = (
-                await session.exec(select(ChatIdentity).where(col(ChatIdentity.person_id).in_(person_ids)))
+                await connection.execute(
+                    select(
+                        ChatIdentity.person_id,
+                        ChatIdentity.platform,
+                        ChatIdentity.external_id,
+                        ChatIdentity.reference,
+                    ).where(col(ChatIdentity.person_id).in_(person_ids))
+                )
             ).all()
-        identities: dict[str, dict[str, ChatIdentity]] = {}
-        for identity in rows:
-            identities.setdefault(identity.person_id, {})[identity.platform] = identity
+        identities: dict[str, dict[str, Reach]] = {}
+        for person, platform, external_id, reference in rows:
+            identities.setdefault(person, {})[platform] = Reach(external_id, reference)
         return {p: self._route(p, identities.get(p, {})) for p in person_ids}
 
-    def _route(self, person_id: str, identities: Mapping[str, ChatIdentity]) -> Delivery | None:
+    def _route(self, person_id: str, identities: Mapping[str, Reach]) -> Delivery | None:
         for platform in PLATFORM_ORDER:
             if platform in self.senders and platform in identities:
                 identity = identities[platform]
@@ -189,6 +239,7 @@ class Deliverer:
             lanes.setdefault(row.person_id or f"channel:{row.channel}", []).append((row, payload))
         routes = await self._routes({r.person_id for r in rows if r.person_id})
         gate = asyncio.Semaphore(self.concurrency)
+        outcomes = Outcomes(self.store, self.worker)
 
         async def serve(lane: list[tuple[OutboxMessage, Outgoing]]) -> None:
             async with gate:
@@ -196,16 +247,18 @@ class Deliverer:
                 mine = await self._claim_lane(lane, now, held)
                 unsettled = [row.id for row, _ in mine if row.id is not None]
                 try:
-                    for position, (row, payload) in enumerate(mine):
-                        if position and row.person_id:
-                            # Sending the one before may have changed the person's address
-                            # (opened a Slack DM, made a new Teams 1:1 for a refused one).
-                            routes[row.person_id] = await self.route(row.person_id)
-                        went_on = await self._send_one(row, payload, now, result, routes)
-                        assert row.id is not None
-                        unsettled.remove(row.id)
-                        if not went_on:
-                            break
+                    # The sender's pacing statements and the lane's outcomes, on one connection.
+                    async with self.store.pinned():
+                        for position, (row, payload) in enumerate(mine):
+                            if position and row.person_id:
+                                # Sending the one before may have changed the person's address
+                                # (opened a Slack DM, made a new Teams 1:1 for a refused one).
+                                routes[row.person_id] = await self.route(row.person_id)
+                            went_on = await self._send_one(row, payload, now, result, routes, outcomes)
+                            assert row.id is not None
+                            unsettled.remove(row.id)
+                            if not went_on:
+                                break
                 finally:
                     # What the lane claimed and did not get to (behind a retry, or the drain was
                     # cancelled) goes back to the outbox at once, not after the lease.
@@ -225,18 +278,23 @@ class Deliverer:
         little), or one waiting for its retry or given back. Then they go back to the outbox,
         so that nothing overtakes it."""
         ids = [row.id for row, _ in lane if row.id is not None]
+        person_id = next((row.person_id for row, _ in lane if row.person_id), None)
+        # Replies to a paused person's own commands go out ahead of their held prompts.
+        in_order = person_id is not None and person_id not in held
         async with self.store.session() as session:
             claimed = await claim_many(session, ids, self.worker, LEASE, now)
+            # Checked in the claim's transaction: one round of the database instead of two.
+            earlier = (
+                await earliest_unsettled(session, person_id, claimed, self.worker)
+                if in_order and claimed and person_id is not None
+                else None
+            )
         mine = [(row, payload) for row, payload in lane if row.id in claimed]
-        person_id = next((row.person_id for row, _ in mine if row.person_id), None)
-        # Replies to a paused person's own commands go out ahead of their held prompts.
-        if person_id is None or person_id in held or not mine:
+        if not in_order or not mine or person_id is None:
             return mine
         first_mine = min(claimed)
         deadline = asyncio.get_running_loop().time() + WAIT_FOR_OTHERS
         while True:
-            async with self.store.reading() as session:
-                earlier = await earliest_unsettled(session, person_id, claimed, self.worker)
             if earlier is None or earlier.id > first_mine:
                 return mine
             if not earlier.in_flight or asyncio.get_running_loop().time() >= deadline:
@@ -244,6 +302,8 @@ class Deliverer:
                     await release(session, sorted(claimed), self.worker)
                 return []
             await asyncio.sleep(0.05)
+            async with self.store.reading() as session:
+                earlier = await earliest_unsettled(session, person_id, claimed, self.worker)
 
     async def _introduction(self, delivery: Delivery, payload: Outgoing) -> tuple[Delivery, Outgoing]:
         """An introduction carries where the others are reached; a sender that cannot introduce
@@ -261,6 +321,7 @@ class Deliverer:
         now: datetime,
         result: DrainResult,
         routes: dict[str, Delivery | None],
+        outcomes: Outcomes,
     ) -> bool:
         """Send one message; False when it waits for a retry (the person's later ones wait too)."""
         if row.channel:
@@ -310,6 +371,6 @@ class Deliverer:
             result.retried += 1
             logger.info("outbox %s to %s: retry %d later: %s", row.id, row.person_id, attempts, error.reason)
         assert row.id is not None
-        await record(self.store, row.id, self.worker, values)
+        await outcomes.write(row.id, values)
         # Only a message waiting for its retry holds back the person's later ones.
         return values["status"] != OutboxStatus.PENDING

@@ -69,6 +69,9 @@ class Server:
             await adapter.stop()
 
     async def close(self) -> None:
+        # Also after a `tick`, which never started them: adapters let go of their HTTP sessions.
+        for adapter in self.adapters.values():
+            await adapter.stop()
         await self.store.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,24 @@ class Store:
         self._readers = async_sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), class_=AsyncSession, expire_on_commit=False
         )
+        # The connection `one_statement()` uses in this task while `pinned()` holds one.
+        self._pinned: ContextVar[AsyncConnection | None] = ContextVar(f"pinned-{id(self)}", default=None)
+
+    @asynccontextmanager
+    async def pinned(self) -> AsyncIterator[None]:
+        """Within it, this task's `one_statement()` calls all use one connection, taken from the
+        pool once: taking and giving back a connection costs more CPU than a short statement
+        (about 0.6 ms against 0.3 on SQLite), and a sender makes several a message. Outside
+        a statement it holds no transaction, so it holds up no other writer."""
+        if self._pinned.get() is not None:
+            yield
+            return
+        async with self._one_statement.connect() as connection:
+            token = self._pinned.set(connection)
+            try:
+                yield
+            finally:
+                self._pinned.reset(token)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -160,8 +179,13 @@ class Store:
     async def one_statement(self) -> AsyncIterator[AsyncConnection]:
         """A connection for exactly one statement, which is its own transaction: on SQLite that
         spares the BEGIN and COMMIT round trips (the statement still waits its turn for the
-        write lock). Used where a platform is waiting for our answer."""
-        async with self._one_statement.begin() as connection:
+        write lock). Used where a platform is waiting for our answer, and for each send."""
+        connection = self._pinned.get()
+        if connection is None:
+            async with self._one_statement.begin() as connection:
+                yield connection
+            return
+        async with connection.begin():
             yield connection
 
     @asynccontextmanager

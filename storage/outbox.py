@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -162,6 +162,25 @@ async def record(store: Store, message_id: int, worker: str, values: dict[str, A
             .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.claimed_by) == worker)
             .values(**values)
         )
+
+
+async def record_many(store: Store, worker: str, outcomes: list[tuple[int, dict[str, Any]]]) -> None:
+    """Write how sending several claimed messages went, as one statement per shape of outcome
+    (almost always one: "sent"), each row its own update. Only the claimant's writes count."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for message_id, values in outcomes:
+        # Bound as "v_<column>": SQLAlchemy keeps a column's own name for its VALUES/SET clause.
+        shapes.setdefault(tuple(sorted(values)), []).append(
+            {"message_id": message_id, **{f"v_{name}": value for name, value in values.items()}}
+        )
+    async with store.one_statement() as connection:
+        for names, rows in shapes.items():
+            await connection.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == bindparam("message_id"), col(OutboxMessage.claimed_by) == worker)
+                .values({name: bindparam(f"v_{name}") for name in names}),
+                rows,
+            )
 
 
 async def due(

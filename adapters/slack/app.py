@@ -122,6 +122,7 @@ class SlackAdapter:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+        await self.sender.close()
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """Signed and recent (401), a body Slack sends (400), then bolt."""

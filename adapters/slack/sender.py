@@ -10,6 +10,7 @@ bursts allowed) and a workspace-wide number a minute, in buckets kept in the dat
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -155,11 +156,29 @@ class SlackSender:
         # clock. (chat.postMessage's also holds the workspace's shared bucket a moment, for the
         # other replicas: adapters.pacing.SHARED_HOLD.)
         self._limited_until: dict[str, datetime] = {}
+        self._session_loop: asyncio.AbstractEventLoop | None = None
 
     def gettext(self, language: str) -> Callable[..., str]:
         return partial(self.translator.gettext, language)
 
+    def _keep_session(self) -> None:
+        """One HTTP session for all this sender's calls, in the running event loop: without one
+        slack_sdk opens a session and a connection per call, which at a fan-out costs about as
+        much CPU as the call itself."""
+        loop = asyncio.get_running_loop()
+        session = self.client.session
+        if session is None or session.closed or self._session_loop is not loop:
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+            self._session_loop = loop
+
+    async def close(self) -> None:
+        session, self.client.session = self.client.session, None
+        if session is not None and not session.closed and self._session_loop is asyncio.get_running_loop():
+            await session.close()
+        self._session_loop = None
+
     async def send(self, delivery: Delivery, message: Outgoing) -> str:
+        self._keep_session()
         op = message.op
         method = METHODS[op]
         until = self._limited_until.get(method)
