@@ -74,9 +74,14 @@ async def open_link(driver: Any, world: WebWorld, coordinator: str, path: str = 
 
 
 async def wait_for(driver: Any, condition: Any, seconds: float = 20) -> None:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    await in_browser(lambda: WebDriverWait(driver, seconds).until(condition))
+    # A page being replaced (a form posted, then the page it leads to) answers a read of the
+    # old one with an error: the condition is asked again, as for an element not there yet.
+    await in_browser(
+        lambda: WebDriverWait(driver, seconds, ignored_exceptions=(WebDriverException,)).until(condition)
+    )
 
 
 def text_of(driver: Any) -> str:
