@@ -35,6 +35,8 @@ CONCURRENCY = 8
 # How long a sender waits for another to finish a person's earlier message before giving the
 # later ones back (a send takes well under a second unless the platform is slow).
 WAIT_FOR_OTHERS = 10.0
+# Passes of one drain over the outbox at most, when lanes give messages back to each other.
+PASSES = 10
 
 
 @dataclass(frozen=True)
@@ -214,21 +216,28 @@ class Deliverer:
         that were in flight.
         """
         result = DrainResult()
-        looked_at, after = 0, 0
-        while limit is None or looked_at < limit:
-            size = BATCH if limit is None else min(BATCH, limit - looked_at)
-            async with self.store.reading() as session:
-                rows = await due(session, now, LEASE, person_id=person_id, limit=size, after=after)
-            if not rows:
-                break
-            looked_at += len(rows)
-            after = max(r.id or 0 for r in rows)
-            await self._drain_batch(rows, now, result)
-            if len(rows) < size:
+        looked_at = 0
+        for _ in range(PASSES):
+            after, again = 0, False
+            while limit is None or looked_at < limit:
+                size = BATCH if limit is None else min(BATCH, limit - looked_at)
+                async with self.store.reading() as session:
+                    rows = await due(session, now, LEASE, person_id=person_id, limit=size, after=after)
+                if not rows:
+                    break
+                looked_at += len(rows)
+                after = max(r.id or 0 for r in rows)
+                again = await self._drain_batch(rows, now, result) or again
+                if len(rows) < size:
+                    break
+            # A pass goes through the outbox once; what a lane gave back for another sender's
+            # message of the same person is due again, and nobody else may come back for it.
+            if not again:
                 break
         return result
 
-    async def _drain_batch(self, rows: list[OutboxMessage], now: datetime, result: DrainResult) -> None:
+    async def _drain_batch(self, rows: list[OutboxMessage], now: datetime, result: DrainResult) -> bool:
+        """Send a batch; True when a lane gave messages back that are due again now."""
         held = await self._held({r.person_id for r in rows if r.person_id}, now)
         lanes: dict[str, list[tuple[OutboxMessage, Outgoing]]] = {}
         for row in rows:
@@ -240,11 +249,14 @@ class Deliverer:
         routes = await self._routes({r.person_id for r in rows if r.person_id})
         gate = asyncio.Semaphore(self.concurrency)
         outcomes = Outcomes(self.store, self.worker)
+        again = False
 
         async def serve(lane: list[tuple[OutboxMessage, Outgoing]]) -> None:
+            nonlocal again
             async with gate:
                 # Claimed only now, so that a claim's lease runs from just before its send.
-                mine = await self._claim_lane(lane, now, held)
+                mine, due_again = await self._claim_lane(lane, now, held)
+                again = again or due_again
                 unsettled = [row.id for row, _ in mine if row.id is not None]
                 try:
                     # The sender's pacing statements and the lane's outcomes, on one connection.
@@ -269,14 +281,15 @@ class Deliverer:
         async with asyncio.TaskGroup() as group:
             for lane in lanes.values():
                 group.create_task(serve(lane))
+        return again
 
     async def _claim_lane(
         self, lane: list[tuple[OutboxMessage, Outgoing]], now: datetime, held: set[str]
-    ) -> list[tuple[OutboxMessage, Outgoing]]:
-        """Claim a person's messages of this batch, to send in their order, unless an earlier
-        message of theirs is still unsent: one another sender has in hand (waited for, a
-        little), or one waiting for its retry or given back. Then they go back to the outbox,
-        so that nothing overtakes it."""
+    ) -> tuple[list[tuple[OutboxMessage, Outgoing]], bool]:
+        """Claim a person's messages of this batch, to send in their order, up to the first of
+        theirs another sender has in hand (waited for a little when it comes before them all).
+        What cannot go now goes back to the outbox, so that nothing overtakes anything; the
+        flag says some of it is due again at once (and wants another pass of the drain)."""
         ids = [row.id for row, _ in lane if row.id is not None]
         person_id = next((row.person_id for row, _ in lane if row.person_id), None)
         # Replies to a paused person's own commands go out ahead of their held prompts.
@@ -285,25 +298,36 @@ class Deliverer:
             claimed = await claim_many(session, ids, self.worker, LEASE, now)
             # Checked in the claim's transaction: one round of the database instead of two.
             earlier = (
-                await earliest_unsettled(session, person_id, claimed, self.worker)
+                await earliest_unsettled(session, person_id, claimed, self.worker, now)
                 if in_order and claimed and person_id is not None
                 else None
             )
         mine = [(row, payload) for row, payload in lane if row.id in claimed]
         if not in_order or not mine or person_id is None:
-            return mine
+            return mine, False
         first_mine = min(claimed)
         deadline = asyncio.get_running_loop().time() + WAIT_FOR_OTHERS
         while True:
-            if earlier is None or earlier.id > first_mine:
-                return mine
-            if not earlier.in_flight or asyncio.get_running_loop().time() >= deadline:
+            if earlier is None:
+                return mine, False
+            if earlier.id > first_mine:
+                # Another sender has one between these (PostgreSQL's SKIP LOCKED split the
+                # claim): the ones before it go now, the rest after it.
+                after_it = sorted(i for i in claimed if i > earlier.id)
+                if after_it:
+                    async with self.store.session() as session:
+                        await release(session, after_it, self.worker)
+                return [(row, payload) for row, payload in mine if (row.id or 0) < earlier.id], bool(after_it)
+            timed_out = asyncio.get_running_loop().time() >= deadline
+            if not earlier.in_flight or timed_out:
                 async with self.store.session() as session:
                     await release(session, sorted(claimed), self.worker)
-                return []
+                # Behind one that waits for its retry they wait too; behind one that is due
+                # and nobody had in hand a moment ago, they are looked at again.
+                return [], not (earlier.waiting or timed_out)
             await asyncio.sleep(0.05)
             async with self.store.reading() as session:
-                earlier = await earliest_unsettled(session, person_id, claimed, self.worker)
+                earlier = await earliest_unsettled(session, person_id, claimed, self.worker, now)
 
     async def _introduction(self, delivery: Delivery, payload: Outgoing) -> tuple[Delivery, Outgoing]:
         """An introduction carries where the others are reached; a sender that cannot introduce

@@ -118,16 +118,19 @@ async def claim_many(
 @dataclass(frozen=True)
 class Unsettled:
     id: int
-    in_flight: bool  # another sender has it in hand now (else it waits: a retry, or given back)
+    in_flight: bool  # another sender has it in hand now
+    waiting: bool  # given back to wait for its retry, not due yet
 
 
 async def earliest_unsettled(
-    session: AsyncSession, person_id: str, mine: set[int], worker: str
+    session: AsyncSession, person_id: str, mine: set[int], worker: str, now: datetime
 ) -> Unsettled | None:
-    """The person's oldest message not yet sent (or given up) that is not one of `mine`."""
+    """The person's oldest message not yet sent (or given up) that is not one of `mine`.
+    Neither in flight nor waiting, it is due and nobody has it: given back, or (on PostgreSQL,
+    whose transactions do not see each other's) being claimed by another sender this moment."""
     row = (
         await session.exec(
-            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.claimed_by)
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.claimed_by, OutboxMessage.not_before)
             .where(
                 OutboxMessage.person_id == person_id,
                 col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
@@ -139,7 +142,13 @@ async def earliest_unsettled(
     ).first()
     if row is None or row[0] is None:
         return None
-    return Unsettled(row[0], row[1] == OutboxStatus.SENDING and row[2] != worker)
+    message_id, status, claimed_by, not_before = row
+    pending = status == OutboxStatus.PENDING
+    return Unsettled(
+        message_id,
+        in_flight=status == OutboxStatus.SENDING and claimed_by != worker,
+        waiting=pending and not_before is not None and not_before > now,
+    )
 
 
 async def release(session: AsyncSession, message_ids: list[int], worker: str) -> None:
@@ -150,17 +159,6 @@ async def release(session: AsyncSession, message_ids: list[int], worker: str) ->
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.claimed_by) == worker)
             .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)
-        )
-
-
-async def record(store: Store, message_id: int, worker: str, values: dict[str, Any]) -> None:
-    """Write how sending a claimed message went, in one statement: on SQLite it needs no BEGIN
-    and COMMIT round trips, and it runs once a message. Only the claimant's write counts."""
-    async with store.one_statement() as connection:
-        await connection.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.claimed_by) == worker)
-            .values(**values)
         )
 
 
