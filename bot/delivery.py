@@ -19,8 +19,9 @@ from bot.messages import Delivery, Op, Outgoing
 from bot.plan import calendar_for
 from bot.ports import DeliveryError, Sender, Unsupported
 from storage.db import Store
+from storage.identities import ReferenceWrites, watching_references
 from storage.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
-from storage.outbox import claim_many, due, earliest_unsettled, record_many, release
+from storage.outbox import Unsettled, claim_many, due, earliest_unsettled, record_many, release
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,17 @@ class Deliverer:
             logger.warning("outbox: %d messages claimed by a stopped process released", released)
         return released
 
+    async def _followed(
+        self, person_id: str, routes: Mapping[str, Delivery | None], writes: ReferenceWrites
+    ) -> Delivery | None:
+        """The person's route after a send wrote references: values merged into theirs are
+        added to the route at hand; anything else is read again."""
+        route = routes.get(person_id)
+        if route is None or writes.replaced or set(writes.merged) != {(route.platform, route.address)}:
+            return await self.route(person_id)
+        merged = writes.merged[(route.platform, route.address)]
+        return replace(route, reference={**(route.reference or {}), **merged})
+
     def route_channel(self, channel: str) -> Delivery | None:
         platform, _, address = channel.partition(":")
         if platform in self.senders:
@@ -246,6 +258,7 @@ class Deliverer:
                 result.held += 1
                 continue
             lanes.setdefault(row.person_id or f"channel:{row.channel}", []).append((row, payload))
+        claimed, earliest = await self._claim(lanes, now, held)
         routes = await self._routes({r.person_id for r in rows if r.person_id})
         gate = asyncio.Semaphore(self.concurrency)
         outcomes = Outcomes(self.store, self.worker)
@@ -253,20 +266,26 @@ class Deliverer:
 
         async def serve(lane: list[tuple[OutboxMessage, Outgoing]]) -> None:
             nonlocal again
+            mine = [(row, payload) for row, payload in lane if row.id in claimed]
+            if not mine:
+                return
             async with gate:
-                # Claimed only now, so that a claim's lease runs from just before its send.
-                mine, due_again = await self._claim_lane(lane, now, held)
-                again = again or due_again
+                person_id = mine[0][0].person_id
+                in_order = person_id is not None and person_id not in held
+                if in_order and person_id is not None:
+                    mine, due_again = await self._in_order(mine, earliest.get(person_id), now)
+                    again = again or due_again
                 unsettled = [row.id for row, _ in mine if row.id is not None]
                 try:
                     # The sender's pacing statements and the lane's outcomes, on one connection.
                     async with self.store.pinned():
-                        for position, (row, payload) in enumerate(mine):
-                            if position and row.person_id:
-                                # Sending the one before may have changed the person's address
-                                # (opened a Slack DM, made a new Teams 1:1 for a refused one).
-                                routes[row.person_id] = await self.route(row.person_id)
-                            went_on = await self._send_one(row, payload, now, result, routes, outcomes)
+                        for row, payload in mine:
+                            with watching_references() as writes:
+                                went_on = await self._send_one(row, payload, now, result, routes, outcomes)
+                            if writes and row.person_id:
+                                # The send changed the person's address (opened a Slack DM, made
+                                # a new Teams 1:1 for a refused one): their next message follows.
+                                routes[row.person_id] = await self._followed(row.person_id, routes, writes)
                             assert row.id is not None
                             unsettled.remove(row.id)
                             if not went_on:
@@ -283,28 +302,28 @@ class Deliverer:
                 group.create_task(serve(lane))
         return again
 
-    async def _claim_lane(
-        self, lane: list[tuple[OutboxMessage, Outgoing]], now: datetime, held: set[str]
-    ) -> tuple[list[tuple[OutboxMessage, Outgoing]], bool]:
-        """Claim a person's messages of this batch, to send in their order, up to the first of
-        theirs another sender has in hand (waited for a little when it comes before them all).
-        What cannot go now goes back to the outbox, so that nothing overtakes anything; the
-        flag says some of it is due again at once (and wants another pass of the drain)."""
-        ids = [row.id for row, _ in lane if row.id is not None]
-        person_id = next((row.person_id for row, _ in lane if row.person_id), None)
-        # Replies to a paused person's own commands go out ahead of their held prompts.
-        in_order = person_id is not None and person_id not in held
+    async def _claim(
+        self, lanes: dict[str, list[tuple[OutboxMessage, Outgoing]]], now: datetime, held: set[str]
+    ) -> tuple[set[int], dict[str, Unsettled]]:
+        """Claim the batch's messages, and read each person's earliest message that is still
+        unsent and not among them, in one transaction (two statements for the whole batch)."""
+        ids = [row.id for lane in lanes.values() for row, _ in lane if row.id is not None]
+        people = {row.person_id for lane in lanes.values() for row, _ in lane if row.person_id} - held
         async with self.store.session() as session:
             claimed = await claim_many(session, ids, self.worker, LEASE, now)
-            # Checked in the claim's transaction: one round of the database instead of two.
-            earlier = (
-                await earliest_unsettled(session, person_id, claimed, self.worker, now)
-                if in_order and claimed and person_id is not None
-                else None
-            )
-        mine = [(row, payload) for row, payload in lane if row.id in claimed]
-        if not in_order or not mine or person_id is None:
-            return mine, False
+            earliest = await earliest_unsettled(session, people, claimed, self.worker, now) if claimed else {}
+        return claimed, earliest
+
+    async def _in_order(
+        self, mine: list[tuple[OutboxMessage, Outgoing]], earlier: Unsettled | None, now: datetime
+    ) -> tuple[list[tuple[OutboxMessage, Outgoing]], bool]:
+        """Of a person's claimed messages, the ones that may go now: up to the first of theirs
+        another sender has in hand (waited for a little when it comes before them all). The
+        rest go back to the outbox, so that nothing overtakes anything; the flag says some of
+        it is due again at once (and wants another pass of the drain)."""
+        person_id = mine[0][0].person_id
+        assert person_id is not None
+        claimed = {row.id for row, _ in mine if row.id is not None}
         first_mine = min(claimed)
         deadline = asyncio.get_running_loop().time() + WAIT_FOR_OTHERS
         while True:
@@ -327,7 +346,7 @@ class Deliverer:
                 return [], not (earlier.waiting or timed_out)
             await asyncio.sleep(0.05)
             async with self.store.reading() as session:
-                earlier = await earliest_unsettled(session, person_id, claimed, self.worker, now)
+                earlier = (await earliest_unsettled(session, {person_id}, claimed, self.worker, now)).get(person_id)
 
     async def _introduction(self, delivery: Delivery, payload: Outgoing) -> tuple[Delivery, Outgoing]:
         """An introduction carries where the others are reached; a sender that cannot introduce

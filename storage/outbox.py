@@ -123,32 +123,41 @@ class Unsettled:
 
 
 async def earliest_unsettled(
-    session: AsyncSession, person_id: str, mine: set[int], worker: str, now: datetime
-) -> Unsettled | None:
-    """The person's oldest message not yet sent (or given up) that is not one of `mine`.
-    Neither in flight nor waiting, it is due and nobody has it: given back, or (on PostgreSQL,
-    whose transactions do not see each other's) being claimed by another sender this moment."""
-    row = (
-        await session.exec(
-            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.claimed_by, OutboxMessage.not_before)
-            .where(
-                OutboxMessage.person_id == person_id,
-                col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-                col(OutboxMessage.id).not_in(mine),
-            )
-            .order_by(col(OutboxMessage.id))
-            .limit(1)
-        )
-    ).first()
-    if row is None or row[0] is None:
-        return None
-    message_id, status, claimed_by, not_before = row
-    pending = status == OutboxStatus.PENDING
-    return Unsettled(
-        message_id,
-        in_flight=status == OutboxStatus.SENDING and claimed_by != worker,
-        waiting=pending and not_before is not None and not_before > now,
+    session: AsyncSession, person_ids: set[str], mine: set[int], worker: str, now: datetime
+) -> dict[str, Unsettled]:
+    """Each person's oldest message not yet sent (or given up) that is not one of `mine`, for
+    those who have one, in one statement. Neither in flight nor waiting, it is due and nobody
+    has it: given back, or (on PostgreSQL, whose transactions do not see each other's) being
+    claimed by another sender this moment."""
+    if not person_ids:
+        return {}
+    unsettled = (
+        col(OutboxMessage.person_id).in_(person_ids),
+        col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+        col(OutboxMessage.id).not_in(mine),
     )
+    firsts = select(func.min(OutboxMessage.id)).where(*unsettled).group_by(col(OutboxMessage.person_id))
+    rows = (
+        await session.exec(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.person_id,
+                OutboxMessage.claimed_by,
+                OutboxMessage.not_before,
+            ).where(col(OutboxMessage.id).in_(firsts))
+        )
+    ).all()
+    found: dict[str, Unsettled] = {}
+    # Of unsettled messages only those being sent have a claimant (an outcome clears it).
+    for message_id, person_id, claimed_by, not_before in rows:
+        if message_id is None or person_id is None:
+            continue
+        found[person_id] = Unsettled(
+            message_id,
+            in_flight=claimed_by is not None and claimed_by != worker,
+            waiting=claimed_by is None and not_before is not None and not_before > now,
+        )
+    return found
 
 
 async def release(session: AsyncSession, message_ids: list[int], worker: str) -> None:

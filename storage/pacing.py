@@ -24,6 +24,9 @@ _NOW = {
     "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
 }
 _GREATEST = {"postgresql": "greatest", "sqlite": "max"}
+_LEAST = {"postgresql": "least", "sqlite": "min"}
+# Rounding down a number that is not negative (PostgreSQL's CAST to an integer rounds).
+_FLOOR = {"postgresql": "CAST(floor({}) AS INTEGER)", "sqlite": "CAST({} AS INTEGER)"}
 
 
 @dataclass(frozen=True)
@@ -47,25 +50,30 @@ class Bucket:
 @dataclass(frozen=True)
 class Slot:
     booked: bool  # False: nothing was booked; try again in `wait` seconds
-    wait: float  # seconds until the booked slot (0: now), or until one would be free
+    wait: float  # seconds until the (first) booked slot (0: now), or until one would be free
+    # Seconds until each slot booked, the first included: several can be booked at once.
+    waits: tuple[float, ...] = ()
 
 
 @functools.cache
 def _reserve_statement(dialect: str) -> TextClause:
-    now, most = _NOW[dialect], _GREATEST[dialect]
-    start = f"{most}(pacingbucket.tat, {now})"  # when this send's slot begins, at the sustained rate
-    wait = f"({start} - {now} - CAST(:tolerance AS DOUBLE PRECISION))"
+    now, most, least, floor = _NOW[dialect], _GREATEST[dialect], _LEAST[dialect], _FLOOR[dialect]
+    start = f"{most}(pacingbucket.tat, {now})"  # when the next slot begins, at the sustained rate
+    interval = "CAST(:interval AS DOUBLE PRECISION)"
+    # How far past `start` the last slot may lie and still be at most `max_wait` away.
+    room = f"(CAST(:max_wait AS DOUBLE PRECISION) + CAST(:tolerance AS DOUBLE PRECISION) - ({start} - {now}))"
+    fit = f"(CASE WHEN {room} < 0 THEN 0 ELSE {least}(CAST(:count AS INTEGER), {floor.format(f'{room} / {interval}')} + 1) END)"
+    # `wait` keeps how far ahead `start` was, for RETURNING (which sees only the new row):
+    # with `tat` it tells how many slots were booked and when each is.
     return text(
         f"""
         INSERT INTO pacingbucket (key, tat, seen, wait)
-        VALUES (:key, {now} + CAST(:interval AS DOUBLE PRECISION), {now}, 0)
+        VALUES (:key, {now} + CAST(:fresh AS DOUBLE PRECISION) * {interval}, {now}, 0)
         ON CONFLICT (key) DO UPDATE SET
-            wait = {most}(0, {wait}),
-            tat = CASE WHEN {wait} <= CAST(:max_wait AS DOUBLE PRECISION)
-                       THEN {start} + CAST(:interval AS DOUBLE PRECISION)
-                       ELSE pacingbucket.tat END,
+            wait = {start} - {now},
+            tat = {start} + {fit} * {interval},
             seen = {now}
-        RETURNING wait
+        RETURNING wait, tat - seen
         """
     )
 
@@ -87,9 +95,11 @@ def _prune_statement(dialect: str) -> TextClause:
     return text(f"DELETE FROM pacingbucket WHERE tat < {_NOW[dialect]} - CAST(:idle AS DOUBLE PRECISION)")
 
 
-async def reserve(store: Store, bucket: Bucket, max_wait: float = 0.0) -> Slot:
-    """Book the bucket's next slot if it is at most `max_wait` seconds away (then wait that long
-    before sending); otherwise book nothing and say how long until one is free."""
+async def reserve(store: Store, bucket: Bucket, max_wait: float = 0.0, count: int = 1) -> Slot:
+    """Book the bucket's next slots, up to `count` of them, each at most `max_wait` seconds
+    away (wait that long before each send); when the first is further, book nothing and say
+    how long until one is free."""
+    fresh = min(count, int((max_wait + bucket.tolerance) / bucket.interval) + 1)
     async with store.one_statement() as connection:
         result = await connection.execute(
             _reserve_statement(connection.dialect.name),
@@ -98,10 +108,14 @@ async def reserve(store: Store, bucket: Bucket, max_wait: float = 0.0) -> Slot:
                 "interval": bucket.interval,
                 "tolerance": bucket.tolerance,
                 "max_wait": max_wait,
+                "count": count,
+                "fresh": fresh,
             },
         )
-        wait = float(result.scalar_one())
-    return Slot(booked=wait <= max_wait, wait=wait)
+        ahead, booked_until = (float(v) for v in result.one())
+    granted = round((booked_until - ahead) / bucket.interval)
+    waits = tuple(max(0.0, ahead + n * bucket.interval - bucket.tolerance) for n in range(granted))
+    return Slot(booked=granted > 0, wait=waits[0] if waits else max(0.0, ahead - bucket.tolerance), waits=waits)
 
 
 async def hold(store: Store, bucket: Bucket, seconds: float) -> None:

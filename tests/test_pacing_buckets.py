@@ -1,5 +1,5 @@
 """Shared pacing's buckets in the database (SQLite and PostgreSQL): a burst, then one send per
-interval; a refused send books nothing; senders side by side get distinct slots; a 429's hold
+interval; a refused send books nothing; a block of slots is booked at once; senders side by side get distinct slots; a 429's hold
 stops everyone; idle buckets are pruned. Intervals are long (a minute), so that what is asserted
 does not depend on how fast a loaded machine runs the statements."""
 
@@ -29,6 +29,19 @@ async def test_a_burst_goes_at_once_then_a_send_waits_an_interval(store: Store) 
     assert 55 < waited[0].wait <= 60 and 115 < waited[1].wait <= 120
     other = await pacing.reserve(store, Bucket("slack:channel:D0BISHAL01", 60.0, 3))
     assert other.booked and other.wait == 0  # another channel is not held up
+
+
+async def test_several_slots_are_booked_at_once_only_as_far_as_the_wait_allows(store: Store) -> None:
+    bucket = Bucket("slack:workspace:T0BLOCKS01", interval=60.0, burst=2)
+    # A fresh bucket: its burst of two at once, then one a minute, up to three minutes away.
+    block = await pacing.reserve(store, bucket, max_wait=200, count=10)
+    assert [round(w / 60) for w in block.waits] == [0, 0, 1, 2, 3] and block.booked
+    # The next block starts where that one ended, and books no more than was asked for.
+    after = await pacing.reserve(store, bucket, max_wait=400, count=2)
+    assert [round(w / 60) for w in after.waits] == [4, 5]
+    # One whose first slot is too far away books nothing: the slot after is still free.
+    assert not (await pacing.reserve(store, bucket, max_wait=300, count=3)).booked
+    assert [round(w / 60) for w in (await pacing.reserve(store, bucket, max_wait=400, count=1)).waits] == [6]
 
 
 async def test_senders_side_by_side_each_get_their_own_slot(database_url: str, store: Store) -> None:

@@ -24,7 +24,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.pacing import hold_after_429, take_slot
+from adapters.pacing import SharedSlots, block_of, hold_after_429, take_slot
 from adapters.slack.blocks import answered_blocks, escape, fallback, message_blocks
 from adapters.slack.home import home_view
 from adapters.slack.translate import PLATFORM, message_id
@@ -151,6 +151,7 @@ class SlackSender:
         self.clock = clock
         self.pace = pace or SlackPace()
         self.workspace = self.pace.workspace(workspace_of(client.token or ""))
+        self.workspace_slots = SharedSlots(store, self.workspace, WORKSPACE_WAIT, block_of(self.workspace))
         # Slack's Retry-After holds for the method in the whole workspace: until it has passed,
         # further sends go back to the outbox without calling Slack. Times are the outbox's
         # clock. (chat.postMessage's also holds the workspace's shared bucket a moment, for the
@@ -204,6 +205,7 @@ class SlackSender:
             if error.retry_after is not None:
                 self._limited_until[method] = self.clock() + timedelta(seconds=error.retry_after)
                 if method == "chat.postMessage":
+                    self.workspace_slots.forget()
                     await hold_after_429(self.store, self.workspace, error.retry_after)
             logger.info("slack %s to %s refused: %s", op.value, delivery.address, error.reason)
             raise error from exc
@@ -222,7 +224,7 @@ class SlackSender:
         the channel's. A post refused its channel's slot costs the workspace one slot; the
         other order would let a workspace wait of up to WORKSPACE_WAIT push the post past the
         channel's slot, and the channel's next post with it."""
-        await take_slot(self.store, self.workspace, WORKSPACE_WAIT)
+        await self.workspace_slots.take()
         await take_slot(self.store, self.pace.channel(channel), CHANNEL_WAIT)
 
     # -- where a message goes -------------------------------------------------------------

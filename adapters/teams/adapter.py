@@ -41,7 +41,7 @@ from botframework.connector.auth import AuthenticateRequestResult
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 from requests import RequestException
 
-from adapters.pacing import hold_after_429, take_slot
+from adapters.pacing import SharedSlots, block_of, hold_after_429, take_slot
 from adapters.payloads import Malformed, load_json
 from adapters.teams import activities, references
 from adapters.teams.connections import CachingAuthentication
@@ -164,6 +164,7 @@ class TeamsAdapter:
         )
         self.cloud = CloudAdapter(CachingAuthentication(ConfigurationBotFrameworkAuthentication(config)))
         self.tenant_rate = tenant_requests_per_second
+        self._tenant_slots: dict[str, SharedSlots] = {}  # a tenant's shared bucket, booked in blocks
         self.remembered = Remembered()
         # A bot cannot simply attach a file to a 1:1 chat: the learning record goes as a link.
         self.record_links = record_links
@@ -482,8 +483,11 @@ class TeamsAdapter:
         the conversation's bucket for its Retry-After, for every replica."""
         conversation = context.activity.conversation
         tenant = (conversation.tenant_id if conversation is not None else None) or self.tenant or "default"
-        everyone = Bucket.per_second(f"teams:tenant:{tenant}", self.tenant_rate, TENANT_BURST)
-        await take_slot(self.store, everyone, TENANT_WAIT)
+        everyone = self._tenant_slots.get(tenant)
+        if everyone is None:
+            bucket = Bucket.per_second(f"teams:tenant:{tenant}", self.tenant_rate, TENANT_BURST)
+            everyone = self._tenant_slots[tenant] = SharedSlots(self.store, bucket, TENANT_WAIT, block_of(bucket))
+        await everyone.take()
         bucket = Bucket.per_second(
             f"teams:conversation:{conversation_id}", CONVERSATION_RATE, CONVERSATION_BURST
         )
