@@ -7,6 +7,10 @@ botbuilder makes, in the shapes the real service uses, and records every request
 - `POST /v3/conversations/{id}/activities` and `.../activities/{replyToId}` → `{"id": ...}`
 - `PUT /v3/conversations/{id}/activities/{activityId}` (update_activity) → `{"id": ...}`
 
+With `limits`, it enforces Teams' per-conversation limits for a bot's messages (at most 7 in any
+second, 8 in any 2 seconds, 60 in any 30 seconds) and, if given, a number of requests in any
+second for the whole tenant, answering 429 with `Retry-After` over any of them.
+
 It can be told to answer the next call(s) with an error: `throttle_next()` (429 with
 `Retry-After`) or `refuse_create()` (403 to create_conversation, as Teams answers when the app is
 not installed for the user).
@@ -41,6 +45,18 @@ class Recorded:
         return parts[3] if len(parts) > 3 and parts[2] == "conversations" else None
 
 
+@dataclass(frozen=True)
+class TeamsLimits:
+    """Sliding windows, (messages, seconds): what one conversation may take, and the tenant."""
+
+    conversation: tuple[tuple[int, float], ...] = ((7, 1.0), (8, 2.0), (60, 30.0))
+    tenant_per_second: int | None = None
+
+
+def _over(times: list[float], windows: tuple[tuple[int, float], ...], now: float) -> bool:
+    return any(sum(1 for t in times if now - t < seconds) >= most for most, seconds in windows)
+
+
 @dataclass
 class _Failure:
     status: int
@@ -51,7 +67,11 @@ class _Failure:
 
 
 class FakeTeamsConnector:
-    def __init__(self) -> None:
+    def __init__(self, limits: TeamsLimits | None = None) -> None:
+        self.limits = limits
+        self._accepted: dict[str, list[float]] = {}  # a conversation's accepted sends (monotonic)
+        self._tenant: list[float] = []
+        self.throttled = 0  # sends answered 429 for going over `limits`
         self.requests: list[Recorded] = []
         self._failures: list[_Failure] = []
         self._ids = itertools.count(1)
@@ -195,13 +215,31 @@ class FakeTeamsConnector:
         return web.json_response({"id": conversation_id}, status=201)
 
     async def _send(self, request: web.Request) -> web.Response:
-        failure = self._failure_for("send")
+        failure = self._failure_for("send") or self._over_limits(request.match_info["conversation"])
         if failure is not None:
             await self._record(request, failure.status, failure.body)
             return self._error(failure)
         answer = {"id": f"1{next(self._ids):012d}"}
         await self._record(request, 201, answer)
         return web.json_response(answer, status=201)
+
+    def _over_limits(self, conversation_id: str) -> _Failure | None:
+        """None when the send fits Teams' limits (and is then counted); else a 429."""
+        if self.limits is None:
+            return None
+        now = asyncio.get_running_loop().time()
+        times = self._accepted.setdefault(conversation_id, [])
+        tenant = self.limits.tenant_per_second
+        if _over(times, self.limits.conversation, now) or (
+            tenant is not None and _over(self._tenant, ((tenant, 1.0),), now)
+        ):
+            self.throttled += 1
+            return _Failure(
+                429, {"error": {"code": "TooManyRequests", "message": "Too many requests"}}, {"Retry-After": "1"}
+            )
+        times.append(now)
+        self._tenant.append(now)
+        return None
 
     def activity_ids(self, conversation_id: str | None = None) -> list[str]:
         """The ids given to the accepted activities, in the order of `activities()`."""
