@@ -235,7 +235,9 @@ class FakeTeamsConnector:
         ):
             self.throttled += 1
             return _Failure(
-                429, {"error": {"code": "TooManyRequests", "message": "Too many requests"}}, {"Retry-After": "1"}
+                429,
+                {"error": {"code": "TooManyRequests", "message": "Too many requests"}},
+                {"Retry-After": "1"},
             )
         times.append(now)
         self._tenant.append(now)
