@@ -6,9 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from bot.messages import Outgoing
+from storage.db import Store
+from storage.importer import import_programme
+from storage.migrate import migrate
+from storage.outbox import enqueue
 
 ROOT = Path(__file__).parent.parent
 
@@ -46,3 +54,26 @@ async def drain_together(env: dict[str, str], directory: Path, at: datetime, wor
     for process, (_out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err.decode()[-3000:]
     return [Drained(**json.loads(out.decode().strip().splitlines()[-1])) for out, _ in outputs]
+
+
+@asynccontextmanager
+async def programme_store(database_url: str, programme: Path) -> AsyncIterator[Store]:
+    """The database, migrated, with this programme imported."""
+    store = Store(database_url)
+    await migrate(store)
+    await import_programme(store, programme)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def queue_burst(store: Store, people: list[str], messages: int, now: datetime) -> None:
+    """`messages` for each of these people, all due now ("ID message N"; keys "pace:ID:N")."""
+    async with store.session() as session:
+        for n in range(messages):
+            for person in people:
+                out = Outgoing(person_id=person, text=f"{person} message {n}", always=True)
+                await enqueue(
+                    session, key=f"pace:{person}:{n}", person_id=person, payload=out.to_json(), now=now
+                )

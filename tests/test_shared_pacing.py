@@ -19,14 +19,10 @@ import pytest
 import yaml
 from sqlmodel import col, select
 
-from bot.messages import Outgoing
 from storage.db import Store
-from storage.importer import import_programme
-from storage.migrate import migrate
 from storage.models import OutboxMessage
-from storage.outbox import enqueue
 from tests.conftest import PROGRAMME
-from tests.drain_replicas import drain_together
+from tests.drain_replicas import drain_together, programme_store, queue_burst
 from tests.fakes.slack_api import FakeSlack, SlackLimits, text_of
 from tests.support import cli_environment
 
@@ -53,13 +49,10 @@ async def world(database_url: str, tmp_path: Path) -> Any:
         limits=SlackLimits(channel_burst=3, channel_per_second=1.0, workspace_per_minute=WORKSPACE_LIMIT)
     )
     await fake.start()
-    store = Store(database_url)
-    await migrate(store)
-    await import_programme(store, programme_file(tmp_path))
     try:
-        yield fake, store
+        async with programme_store(database_url, programme_file(tmp_path)) as store:
+            yield fake, store
     finally:
-        await store.close()
         await fake.stop()
 
 
@@ -68,11 +61,7 @@ async def test_three_replicas_keep_to_one_pace_per_channel_and_every_message_goe
 ) -> None:
     fake, store = world
     now = datetime.now(UTC)
-    async with store.session() as session:
-        for n in range(MESSAGES):
-            for p in range(PEOPLE):
-                out = Outgoing(person_id=f"s{p}", text=f"s{p} message {n}", always=True)
-                await enqueue(session, key=f"pace:{p}:{n}", person_id=f"s{p}", payload=out.to_json(), now=now)
+    await queue_burst(store, [f"s{p}" for p in range(PEOPLE)], MESSAGES, now)
     env = cli_environment(database_url) | {
         "SLACK_BOT_TOKEN": "xoxb-17-test-token",
         "SLACK_SIGNING_SECRET": fake.signing_secret,

@@ -19,14 +19,10 @@ import pytest
 import yaml
 from sqlmodel import col, select
 
-from bot.messages import Outgoing
 from storage.db import Store
-from storage.importer import import_programme
-from storage.migrate import migrate
 from storage.models import OutboxMessage
-from storage.outbox import enqueue
 from tests.conftest import PROGRAMME
-from tests.drain_replicas import drain_together
+from tests.drain_replicas import drain_together, programme_store, queue_burst
 from tests.fakes.teams_connector import FakeTeamsConnector, TeamsLimits
 from tests.support import cli_environment
 
@@ -53,13 +49,10 @@ def programme_file(directory: Path) -> Path:
 async def world(database_url: str, tmp_path: Path) -> Any:
     connector = FakeTeamsConnector(limits=TeamsLimits(tenant_per_second=TENANT_PER_SECOND))
     await connector.start()
-    store = Store(database_url)
-    await migrate(store)
-    await import_programme(store, programme_file(tmp_path))
     try:
-        yield connector, store
+        async with programme_store(database_url, programme_file(tmp_path)) as store:
+            yield connector, store
     finally:
-        await store.close()
         await connector.stop()
 
 
@@ -68,11 +61,7 @@ async def test_three_replicas_keep_to_one_pace_per_conversation_and_every_messag
 ) -> None:
     connector, store = world
     now = datetime.now(UTC)
-    async with store.session() as session:
-        for n in range(MESSAGES):
-            for p in range(PEOPLE):
-                out = Outgoing(person_id=f"t{p}", text=f"t{p} message {n}", always=True)
-                await enqueue(session, key=f"pace:{p}:{n}", person_id=f"t{p}", payload=out.to_json(), now=now)
+    await queue_burst(store, [f"t{p}" for p in range(PEOPLE)], MESSAGES, now)
     env = cli_environment(database_url) | {
         "TEAMS_ENABLED": "true",
         "TEAMS_SERVICE_URL": connector.service_url,
