@@ -22,42 +22,46 @@ logger = logging.getLogger(__name__)
 
 async def start(turn: Turn, planned: Planned) -> Conversation:
     """Create the planned conversation (once, however many processes try) and open it, unless
-    the one open now comes first on the person's agenda; an open one with a later deadline is
-    set aside until this one is done."""
+    the one open now comes first on the person's agenda (`open_unless_later`). Many at once:
+    `bot.starts`."""
     existing = await conversation_by_key(turn.session, planned.key)
     if existing is not None:
         return existing
-    flow = FLOWS[planned.flow]
-    created = await insert_once(
-        turn.session,
-        Conversation,
-        {
-            "key": planned.key,
-            "person_id": turn.person.id,
-            "flow": flow.id,
-            "status": ConversationStatus.PENDING,
-            "group": 0,
-            "group_count": 1,
-            "all_now": False,
-            "created_at": turn.now,
-            "expires_at": planned.expires_at,
-            "context": planned.context,
-        },
-        ["key"],
-    )
+    created = await insert_once(turn.session, Conversation, new_conversation(turn, planned), ["key"])
     conv = await conversation_by_key(turn.session, planned.key)
     assert conv is not None
     if not created:
         return conv  # another process created it between our look and our insert
-    await create_questions(turn, conv, flow)
-    logger.info("conversation %s (%s) created for %s", conv.id, flow.id, turn.person.id)
-    current = await turn.open_conversation()
+    await create_questions(turn, conv, FLOWS[conv.flow])
+    logger.info("conversation %s (%s) created for %s", conv.id, conv.flow, turn.person.id)
+    await open_unless_later(turn, conv, await turn.open_conversation())
+    return conv
+
+
+def new_conversation(turn: Turn, planned: Planned) -> dict[str, object]:
+    """The row of a planned conversation as it is created: pending, its questions not made yet."""
+    return {
+        "key": planned.key,
+        "person_id": turn.person.id,
+        "flow": FLOWS[planned.flow].id,
+        "status": ConversationStatus.PENDING,
+        "group": 0,
+        "group_count": 1,
+        "all_now": False,
+        "created_at": turn.now,
+        "expires_at": planned.expires_at,
+        "context": planned.context,
+    }
+
+
+async def open_unless_later(turn: Turn, conv: Conversation, current: Conversation | None) -> None:
+    """A conversation just created opens now, unless `current` (the one open now) comes first on
+    the person's agenda; an open one with a later deadline is set aside until this one is done."""
     if current is None:
         await begin(turn, conv)
     elif comes_before(conv, current):
         await set_aside(turn, current, conv)
         await begin(turn, conv)
-    return conv
 
 
 async def set_aside(turn: Turn, current: Conversation, first: Conversation) -> None:
@@ -66,7 +70,9 @@ async def set_aside(turn: Turn, current: Conversation, first: Conversation) -> N
     current.status = ConversationStatus.WAITING
     turn.session.add(current)
     await turn.say(
-        N_("First the {first}, which cannot wait. Your {waiting} waits and continues afterwards where you left off."),
+        N_(
+            "First the {first}, which cannot wait. Your {waiting} waits and continues afterwards where you left off."
+        ),
         key=f"set-aside:{current.id}:{first.id}",
         conversation=current,
         first=turn.t(FLOWS[first.flow].title),

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot import conversation
+from bot import starts as starts_batch
 from bot.i18n import N_, Translator
 from bot.messages import Incoming, Op, Outgoing
 from bot.plan import Planned
@@ -156,6 +157,30 @@ class Engine:
                 return None
             turn = await Turn.begin(session, person, now, self.translator, f"start:{planned.key}")
             return await conversation.start(turn, planned)
+
+    async def start_many(self, starts: list[tuple[str, list[Planned]]], now: datetime) -> dict[str, set[str]]:
+        """Start each person's planned conversations (a sweep's: many people at once), a batch of
+        people per transaction (`bot.starts`); returns, per person still in the programme, the
+        keys of those that exist now. A batch that fails is done again person by person, so that
+        what one person's data breaks does not hold back the others."""
+        exist: dict[str, set[str]] = {}
+        for first in range(0, len(starts), starts_batch.BATCH):
+            batch = starts[first : first + starts_batch.BATCH]
+            try:
+                async with self.store.session() as session:
+                    exist |= await starts_batch.start_batch(session, self.translator, batch, now)
+                continue
+            except Exception as exc:
+                logger.warning(
+                    "starting %d people's conversations together failed (%s); one by one instead",
+                    len(batch),
+                    type(exc).__name__,
+                )
+            for person_id, plans in batch:
+                for planned in plans:
+                    if await self.start(person_id, planned, now) is not None:
+                        exist.setdefault(person_id, set()).add(planned.key)
+        return exist
 
     async def start_next(self, person_id: str, now: datetime) -> Conversation | None:
         """Continue the open conversation now, or start the person's next planned one early."""

@@ -10,8 +10,7 @@ from bot.i18n import N_, format_day, format_moment
 from bot.plan import calendar_for, final_date, midpoint_date
 from bot.turn import Turn
 from storage.conversations import answer_to
-from storage.models import Conversation, LearningGoal, Organisation, Panel, Question
-from storage.people import coordinators_of
+from storage.models import Conversation, LearningGoal, Organisation, Panel, Question, QuestionStatus
 
 
 async def _org_name(turn: Turn, org_id: str | None) -> str:
@@ -36,7 +35,7 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
         "end": format_day(language, p.end) if p.end else "",
         "midpoint": format_day(language, midpoint) if midpoint else "",
         "final": format_day(language, final) if final else "",
-        "coordinators": ", ".join(c.name for c in await coordinators_of(turn.session, p)),
+        "coordinators": ", ".join(c.name for c in await turn.coordinators()),
         # A pairing check-in: the names of the others in the pair.
         "pair": (conv.context or {}).get("pair", ""),
     }
@@ -54,6 +53,16 @@ async def texts_for(turn: Turn, conv: Conversation) -> dict[str, object]:
 
 
 async def create_questions(turn: Turn, conv: Conversation, flow: FlowSpec) -> None:
+    rows = await question_rows(turn, conv, flow)
+    # One statement for all of them.
+    if rows:
+        await turn.session.exec(insert(Question), params=rows)  # type: ignore[call-overload]
+    turn.questions_changed(conv)
+
+
+async def question_rows(turn: Turn, conv: Conversation, flow: FlowSpec) -> list[dict[str, object]]:
+    """The conversation's questions, to be inserted, and how many days they take
+    (`conv.group_count`)."""
     assert conv.id is not None
     goals = await turn.goals()
     items = _per_person(flow, goals)
@@ -71,22 +80,23 @@ async def create_questions(turn: Turn, conv: Conversation, flow: FlowSpec) -> No
         if spec.kind == "scale":
             choices = [{"value": v, "label": label} for v, label in SCALE_CHOICES]
         rows.append(
-            Question(
-                conversation_id=conv.id,
-                person_id=turn.person.id,
-                position=position,
-                key=spec.key,
-                group=atom_group[(spec.section, goal.id if goal and spec.per_goal else None)],
-                kind=spec.kind,
-                goal_id=goal.id if goal else None,
-                text=turn.t(spec.text, **values),
-                choices=choices,
-            ).model_dump(exclude={"id"})
+            {
+                "conversation_id": conv.id,
+                "person_id": turn.person.id,
+                "position": position,
+                "key": spec.key,
+                "group": atom_group[(spec.section, goal.id if goal and spec.per_goal else None)],
+                "kind": spec.kind,
+                "goal_id": goal.id if goal else None,
+                "text": turn.t(spec.text, **values),
+                "choices": choices,
+                "status": QuestionStatus.PENDING,
+                "asked_at": None,
+                "reminders_sent": 0,
+                "reminded_at": None,
+            }
         )
-    # One statement for all of them (a sweep may start thousands of conversations at once).
-    if rows:
-        await turn.session.exec(insert(Question), params=rows)  # type: ignore[call-overload]
-    turn.questions_changed(conv)
+    return rows
 
 
 def _per_person(flow: FlowSpec, goals: list[LearningGoal]) -> list[tuple[QuestionSpec, LearningGoal | None]]:

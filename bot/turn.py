@@ -6,6 +6,7 @@ outbox in the same transaction as the change that caused it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,8 +15,8 @@ from bot.messages import Outgoing
 from bot.plan import calendar_for
 from storage.conversations import open_conversation, questions_of
 from storage.models import Conversation, LearningGoal, Organisation, Person, Programme, Question
-from storage.outbox import enqueue
-from storage.people import goals_of
+from storage.outbox import outbox_row, write_once
+from storage.people import coordinators_of, goals_of
 
 
 class Turn:
@@ -27,6 +28,7 @@ class Turn:
         now: datetime,
         translator: Translator,
         origin: str,
+        outbox: list[dict[str, Any]] | None = None,
     ) -> None:
         self.session, self.person, self.programme, self.now = session, person, programme, now
         self.translator = translator
@@ -39,17 +41,27 @@ class Turn:
         self.language = person.language or programme.language
         # Read once per turn: the same row objects, which the turn itself updates in place.
         self._goals: list[LearningGoal] | None = None
+        self._coordinators: list[Person] | None = None
         self._questions_of: dict[int, list[Question]] = {}
+        # Where the turn's messages wait to be written in one statement with other turns' (many
+        # people started at once, `bot.starts`); None: each is written as it is sent.
+        self._outbox = outbox
         # Questions this turn stored an answer to, in order: the platform may show each one.
         self.answered: list[int] = []
 
     @classmethod
     async def begin(
-        cls, session: AsyncSession, person: Person, now: datetime, translator: Translator, origin: str
+        cls,
+        session: AsyncSession,
+        person: Person,
+        now: datetime,
+        translator: Translator,
+        origin: str,
+        outbox: list[dict[str, Any]] | None = None,
     ) -> Turn:
         programme = await session.get(Programme, person.programme_id)
         assert programme is not None
-        turn = cls(session, person, programme, now, translator, origin)
+        turn = cls(session, person, programme, now, translator, origin, outbox)
         # Held for the turn: the session's identity map keeps rows only while something refers
         # to them, and a turn reads the person's organisations several times (calendar, texts).
         turn._held = [
@@ -94,8 +106,7 @@ class Turn:
         question: Question | None = None,
     ) -> None:
         """Any message, to this person or about them (an alert to their coordinator)."""
-        await enqueue(
-            self.session,
+        row = outbox_row(
             key=key,
             person_id=out.person_id,
             payload=out.to_json(),
@@ -104,6 +115,10 @@ class Turn:
             question_id=question.id if question else None,
             about_person_id=self.person.id if out.person_id != self.person.id else None,
         )
+        if self._outbox is not None:
+            self._outbox.append(row)
+        else:
+            await write_once(self.session, row)
 
     async def local_moment(self, moment: datetime) -> str:
         """An instant as the person reads it: in their time zone and language."""
@@ -118,6 +133,23 @@ class Turn:
         if self._goals is None:
             self._goals = await goals_of(self.session, self.person.id)
         return self._goals
+
+    async def coordinators(self) -> list[Person]:
+        if self._coordinators is None:
+            self._coordinators = await coordinators_of(self.session, self.person)
+        return self._coordinators
+
+    def knowing(
+        self,
+        goals: list[LearningGoal],
+        coordinators: list[Person],
+        questions: dict[int, list[Question]] | None = None,
+    ) -> Turn:
+        """This turn, told what it would otherwise read: the goals and coordinators of its person
+        and the questions of some of their conversations, read for many people at once."""
+        self._goals, self._coordinators = goals, coordinators
+        self._questions_of.update(questions or {})
+        return self
 
     async def questions(self, conversation: Conversation) -> list[Question]:
         """The conversation's questions in order, read once: advancing updates these rows."""

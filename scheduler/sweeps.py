@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,7 +17,7 @@ from bot.calendar import WorkCalendar
 from bot.conversation import begin_next, repeat_current
 from bot.delivery import Deliverer, DrainResult
 from bot.engine import Engine
-from bot.plan import Directory
+from bot.plan import Directory, Planned
 from bot.prompts import remind
 from bot.reports.digest import digest_message
 from bot.reports.panel_pack import panel_pack_messages
@@ -113,7 +113,9 @@ class Snapshot:
         due = (await session.exec(select(Person).where(*due_now))).all()
         keys = (
             await session.exec(
-                select(Conversation.key).join(Person, col(Person.id) == Conversation.person_id).where(*due_now)
+                select(Conversation.key)
+                .join(Person, col(Person.id) == Conversation.person_id)
+                .where(*due_now)
             )
         ).all()
         open_or_pending = (
@@ -181,7 +183,6 @@ class Snapshot:
             awaiting=[(q, c) for q, c in awaiting],
             panels_soon=list(panels),
         )
-
 
 
 class Sweeps:
@@ -309,23 +310,25 @@ class Sweeps:
         return continued
 
     async def start_due(self, now: datetime, snap: Snapshot) -> int:
-        started = 0
-        computed: list[tuple[Person, datetime | None]] = []
+        plans = {person.id: snap.directory.plan(person) for person in snap.due}
+        wanted: list[tuple[str, list[Planned]]] = []
         for person in snap.due:
             cal = snap.directory.calendar(person, now)
-            plan = snap.directory.plan(person)
-            have = {p.key for p in plan if p.key in snap.keys}
-            if not _paused(person, cal, now) and in_prompt_window(cal, now):
-                for planned in plan:
-                    if planned.key in have or planned.due_at > now or not planned.can_start(now):
-                        continue
-                    if await self.engine.start(person.id, planned, now) is not None:
-                        started += 1
-                        have.add(planned.key)
-            upcoming = [p.due_at for p in plan if p.key not in have and p.can_start(now)]
+            if _paused(person, cal, now) or not in_prompt_window(cal, now):
+                continue
+            due = [
+                p for p in plans[person.id] if p.key not in snap.keys and p.due_at <= now and p.can_start(now)
+            ]
+            if due:
+                wanted.append((person.id, due))
+        exist = await self.engine.start_many(wanted, now)
+        computed: list[tuple[Person, datetime | None]] = []
+        for person in snap.due:
+            have = {p.key for p in plans[person.id] if p.key in snap.keys} | exist.get(person.id, set())
+            upcoming = [p.due_at for p in plans[person.id] if p.key not in have and p.can_start(now)]
             computed.append((person, min(upcoming, default=None)))
         await self._remember_next_due(computed)
-        return started
+        return sum(len(keys) for keys in exist.values())
 
     async def _remember_next_due(self, computed: list[tuple[Person, datetime | None]]) -> None:
         """Write when each person's next conversation falls due, unless an import changed the
@@ -335,13 +338,16 @@ class Sweeps:
         ]
         if not changed:
             return
+        statement = (
+            update(Person)
+            .where(col(Person.id) == bindparam("person"), col(Person.plan_version) == bindparam("version"))
+            .values(next_due_at=bindparam("at"), planned_version=bindparam("version"))
+        )
         async with self.store.session() as session:
-            for person, at in changed:
-                await session.exec(
-                    update(Person)
-                    .where(col(Person.id) == person.id, col(Person.plan_version) == person.plan_version)
-                    .values(next_due_at=at, planned_version=person.plan_version)
-                )
+            # Core's executemany: one statement for everyone.
+            await (await session.connection()).execute(
+                statement, [{"person": p.id, "version": p.plan_version, "at": at} for p, at in changed]
+            )
 
     async def open_due_groups(self, now: datetime, snap: Snapshot) -> int:
         opened = 0
@@ -387,7 +393,11 @@ class Sweeps:
                 fresh = await session.get(Conversation, conv.id)
                 if fresh is not None:
                     await session.refresh(fresh)
-                if fresh is None or fresh.status != ConversationStatus.OPEN or fresh.current_question_id != question.id:
+                if (
+                    fresh is None
+                    or fresh.status != ConversationStatus.OPEN
+                    or fresh.current_question_id != question.id
+                ):
                     continue
                 # The conditional UPDATE decides which of two racing sweeps sends this reminder,
                 # and that one made after the last reminder was written (the same instant ticked

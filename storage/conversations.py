@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +17,43 @@ async def open_conversation(session: AsyncSession, person_id: str) -> Conversati
         Conversation.person_id == person_id, Conversation.status == ConversationStatus.OPEN
     )
     return (await session.exec(query)).first()
+
+
+async def open_conversations(session: AsyncSession, person_ids: list[str]) -> dict[str, Conversation]:
+    """As `open_conversation`, for several people in one read."""
+    query = select(Conversation).where(
+        col(Conversation.person_id).in_(person_ids), Conversation.status == ConversationStatus.OPEN
+    )
+    return {c.person_id: c for c in (await session.exec(query)).all()}
+
+
+async def existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these conversation keys are taken."""
+    rows = await session.exec(select(Conversation.key).where(col(Conversation.key).in_(keys)))
+    return set(rows.all())
+
+
+async def add_conversations(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Conversation]:
+    """New conversations in one statement, returned in the order given. The caller holds their
+    people's locks and has seen their keys free (`existing_keys`): a key taken meanwhile fails
+    the transaction rather than being skipped."""
+    if not rows:
+        return []
+    # Matched back by key rather than asking for RETURNING in parameter order, which SQLite can
+    # only give a row at a time.
+    statement = insert(Conversation).returning(Conversation)
+    made = {c.key: c for c in (await session.exec(statement, params=rows)).scalars()}  # type: ignore[call-overload]
+    return [made[row["key"]] for row in rows]
+
+
+async def add_questions(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[int, list[Question]]:
+    """New questions in one statement (a sweep may start thousands of conversations at once),
+    read back per conversation, in order."""
+    if not rows:
+        return {}
+    # Core's executemany: the ORM's bulk insert splits rows whose goal is empty from the others.
+    await (await session.connection()).execute(insert(Question), rows)
+    return await questions_of_many(session, list(dict.fromkeys(row["conversation_id"] for row in rows)))
 
 
 async def conversation_by_key(session: AsyncSession, key: str) -> Conversation | None:

@@ -28,6 +28,34 @@ async def insert_once(session: AsyncSession, model: type, values: dict[str, Any]
     return bool(result.rowcount)
 
 
+def outbox_row(
+    *,
+    key: str,
+    person_id: str | None,
+    payload: dict[str, Any],
+    now: datetime,
+    conversation_id: int | None = None,
+    question_id: int | None = None,
+    not_before: datetime | None = None,
+    about_person_id: str | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """A message to write to the outbox, pending from `not_before` (default: now)."""
+    return {
+        "key": key,
+        "person_id": person_id,
+        "payload": payload,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "not_before": not_before or now,
+        "created_at": now,
+        "conversation_id": conversation_id,
+        "question_id": question_id,
+        "about_person_id": about_person_id,
+        "channel": channel,
+    }
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -41,24 +69,38 @@ async def enqueue(
     about_person_id: str | None = None,
     channel: str | None = None,
 ) -> bool:
-    return await insert_once(
+    """Write one message; True unless its key was written before."""
+    return await write_once(
         session,
-        OutboxMessage,
-        {
-            "key": key,
-            "person_id": person_id,
-            "payload": payload,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "not_before": not_before or now,
-            "created_at": now,
-            "conversation_id": conversation_id,
-            "question_id": question_id,
-            "about_person_id": about_person_id,
-            "channel": channel,
-        },
-        ["key"],
+        outbox_row(
+            key=key,
+            person_id=person_id,
+            payload=payload,
+            now=now,
+            conversation_id=conversation_id,
+            question_id=question_id,
+            not_before=not_before,
+            about_person_id=about_person_id,
+            channel=channel,
+        ),
     )
+
+
+async def write_once(session: AsyncSession, row: dict[str, Any]) -> bool:
+    """Write one `outbox_row`; True unless its key was written before."""
+    return await insert_once(session, OutboxMessage, row, ["key"])
+
+
+async def write_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Write several `outbox_row`s in one statement, in their order (a person's messages are
+    sent in the order of their ids); any whose key was written before is left as it is."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+    # Core's executemany, not the ORM's bulk insert: nothing here needs the rows back.
+    await (await session.connection()).execute(statement, rows)
 
 
 def database_now(session: AsyncSession, minus: timedelta = timedelta(0)) -> Any:
@@ -109,8 +151,9 @@ async def claim_many(
         free = select(OutboxMessage.id).where(*ready).with_for_update(skip_locked=True)
         statement = update(OutboxMessage).where(col(OutboxMessage.id).in_(free.scalar_subquery()))
     result = await session.exec(  # type: ignore[call-overload]
-        statement.values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=database_now(session))
-        .returning(col(OutboxMessage.id))
+        statement.values(
+            status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=database_now(session)
+        ).returning(col(OutboxMessage.id))
     )
     return {row[0] for row in result.all()}
 
@@ -184,7 +227,9 @@ async def record_many(store: Store, worker: str, outcomes: list[tuple[int, dict[
         for names, rows in shapes.items():
             await connection.execute(
                 update(OutboxMessage)
-                .where(col(OutboxMessage.id) == bindparam("message_id"), col(OutboxMessage.claimed_by) == worker)
+                .where(
+                    col(OutboxMessage.id) == bindparam("message_id"), col(OutboxMessage.claimed_by) == worker
+                )
                 .values({name: bindparam(f"v_{name}") for name in names}),
                 rows,
             )

@@ -44,26 +44,56 @@ async def person_for_update(session: AsyncSession, person_id: str | None) -> Per
     return (await session.exec(query)).first()
 
 
-async def goals_of(session: AsyncSession, person_id: str) -> list[LearningGoal]:
-    rows = await session.exec(
-        select(LearningGoal)
-        .join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
-        .where(PersonGoal.person_id == person_id)
-        .order_by(col(PersonGoal.position))
+async def people_for_update(session: AsyncSession, person_ids: list[str]) -> dict[str, Person]:
+    """As `person_for_update`, for several people in one statement. They are locked in the order
+    of their ids, as every caller that holds more than one lock takes them, so two processes
+    locking overlapping sets wait for each other instead of deadlocking."""
+    query = (
+        select(Person)
+        .where(col(Person.id).in_(person_ids))
+        .order_by(col(Person.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    return list(rows.all())
+    return {p.id: p for p in (await session.exec(query)).all()}
+
+
+async def goals_of(session: AsyncSession, person_id: str) -> list[LearningGoal]:
+    return (await goals_of_many(session, [person_id]))[person_id]
+
+
+async def goals_of_many(session: AsyncSession, person_ids: list[str]) -> dict[str, list[LearningGoal]]:
+    """Each person's learning goals in their order, in one read."""
+    found: dict[str, list[LearningGoal]] = {p: [] for p in person_ids}
+    rows = await session.exec(
+        select(PersonGoal.person_id, LearningGoal)
+        .join(PersonGoal, col(PersonGoal.goal_id) == LearningGoal.id)
+        .where(col(PersonGoal.person_id).in_(person_ids))
+        .order_by(col(PersonGoal.person_id), col(PersonGoal.position))
+    )
+    for person_id, goal in rows.all():
+        found[person_id].append(goal)
+    return found
 
 
 async def coordinators_of(session: AsyncSession, person: Person) -> list[Person]:
     if not person.partnership_id:
         return []
+    return (await coordinators_of_many(session, [person.partnership_id]))[person.partnership_id]
+
+
+async def coordinators_of_many(session: AsyncSession, partnership_ids: list[str]) -> dict[str, list[Person]]:
+    """The coordinators of each partnership (not forgotten ones), by id, in one read."""
+    found: dict[str, list[Person]] = {p: [] for p in partnership_ids}
     rows = await session.exec(
-        select(Person)
+        select(CoordinatorPartnership.partnership_id, Person)
         .join(CoordinatorPartnership, col(CoordinatorPartnership.person_id) == Person.id)
-        .where(CoordinatorPartnership.partnership_id == person.partnership_id, Person.forgotten == False)  # noqa: E712
+        .where(col(CoordinatorPartnership.partnership_id).in_(partnership_ids), Person.forgotten == False)  # noqa: E712
         .order_by(col(Person.id))
     )
-    return list(rows.all())
+    for partnership_id, coordinator in rows.all():
+        found[partnership_id].append(coordinator)
+    return found
 
 
 async def coordinates(session: AsyncSession, coordinator: Person, partnership_id: str | None) -> bool:
