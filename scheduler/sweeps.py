@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import and_, or_, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,7 +35,7 @@ from storage.models import (
     QuestionStatus,
 )
 from storage.outbox import enqueue
-from storage.people import person_for_update
+from storage.people import person_for_update, remember_next_due
 from storage.programme_file import local_time
 from storage.retention import apply_retention
 
@@ -49,6 +49,9 @@ PROMPT_WINDOW = timedelta(hours=10)
 INBOX_KEEPS = timedelta(days=7)
 # Conversations that can still expire or go on.
 LIVE = (ConversationStatus.PENDING, ConversationStatus.OPEN, ConversationStatus.WAITING)
+# Next-due times written per transaction: few statements, short lock holds, and well under
+# PostgreSQL's 32,767 bound parameters for the lock's id list.
+_NEXT_DUE_CHUNK = 1000
 
 
 @dataclass
@@ -338,16 +341,10 @@ class Sweeps:
         ]
         if not changed:
             return
-        statement = (
-            update(Person)
-            .where(col(Person.id) == bindparam("person"), col(Person.plan_version) == bindparam("version"))
-            .values(next_due_at=bindparam("at"), planned_version=bindparam("version"))
-        )
-        async with self.store.session() as session:
-            # Core's executemany: one statement for everyone.
-            await (await session.connection()).execute(
-                statement, [{"person": p.id, "version": p.plan_version, "at": at} for p, at in changed]
-            )
+        due = sorted(((p.id, p.plan_version, at) for p, at in changed), key=lambda row: row[0])
+        for first in range(0, len(due), _NEXT_DUE_CHUNK):
+            async with self.store.session() as session:
+                await remember_next_due(session, due[first : first + _NEXT_DUE_CHUNK])
 
     async def open_due_groups(self, now: datetime, snap: Snapshot) -> int:
         opened = 0

@@ -36,6 +36,7 @@ from storage.models import (
 )
 from storage.outbox import set_aside_unsent
 from storage.pairing_tables import Interest, PairingSettings
+from storage.people import lock_programme_people
 from storage.programme_file import ProgrammeFile, every_days, load_programme_file
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ async def import_programme(store: Store, path: Path) -> ImportSummary:
     """Check the whole file first; write nothing unless all of it is valid."""
     spec = load_programme_file(path)
     async with store.session() as session:
+        await lock_programme_people(session, spec.programme.id)
         summary = await _write(session, spec)
         summary.changes.update(_changes(session))
         if summary.changes:

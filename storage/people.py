@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,6 +59,36 @@ async def people_for_update(session: AsyncSession, person_ids: list[str]) -> dic
         .execution_options(populate_existing=True)
     )
     return {p.id: p for p in (await session.exec(query)).all()}
+
+
+async def lock_programme_people(session: AsyncSession, programme_id: str) -> None:
+    """Lock every person of a programme, in the order of their ids, before a write that touches
+    many of them (an import): taken in any other order, the locks would deadlock against a sweep
+    starting a batch of the same people."""
+    await session.exec(
+        select(Person.id).where(Person.programme_id == programme_id).order_by(col(Person.id)).with_for_update()
+    )
+
+
+async def remember_next_due(session: AsyncSession, due: list[tuple[str, int, datetime | None]]) -> None:
+    """Write when each (person id, plan version) falls due next, unless an import changed the
+    programme since that version (then the next sweep computes it again).
+
+    The rows are locked first, in the order of their ids: an UPDATE per row in the list's order
+    would lock them in that order, and another process locking an overlapping set in id order
+    (a batch of starts) would deadlock with it."""
+    await session.exec(
+        select(Person.id).where(col(Person.id).in_([p for p, _, _ in due])).order_by(col(Person.id)).with_for_update()
+    )
+    statement = (
+        update(Person)
+        .where(col(Person.id) == bindparam("person"), col(Person.plan_version) == bindparam("version"))
+        .values(next_due_at=bindparam("at"), planned_version=bindparam("version"))
+    )
+    # Core's executemany: one statement for everyone.
+    await (await session.connection()).execute(
+        statement, [{"person": p, "version": version, "at": at} for p, version, at in due]
+    )
 
 
 async def goals_of(session: AsyncSession, person_id: str) -> list[LearningGoal]:
