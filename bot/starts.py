@@ -54,7 +54,7 @@ async def start_batch(
             if planned.key in taken:
                 continue
             turn = await Turn.begin(session, person, now, translator, f"start:{planned.key}", outbox)
-            turns.append(turn.knowing(goals[person.id], coordinators.get(person.partnership_id or "", [])))
+            turns.append(turn.knowing(goals=goals[person.id], coordinators=coordinators.get(person.partnership_id or "", [])))
             fresh.append(planned)
     conversations = await add_conversations(
         session, [new_conversation(t, p) for t, p in zip(turns, fresh, strict=True)]
@@ -63,7 +63,7 @@ async def start_batch(
     made = await add_questions(session, [row for some in rows for row in some])
     for turn, conv in zip(turns, conversations, strict=True):
         assert conv.id is not None
-        turn.knowing(await turn.goals(), await turn.coordinators(), {conv.id: made.get(conv.id, [])})
+        turn.knowing(questions={conv.id: made.get(conv.id, [])})
 
     begun: set[str] = set()
     for turn, conv in zip(turns, conversations, strict=True):

@@ -141,13 +141,17 @@ class Turn:
 
     def knowing(
         self,
-        goals: list[LearningGoal],
-        coordinators: list[Person],
+        *,
+        goals: list[LearningGoal] | None = None,
+        coordinators: list[Person] | None = None,
         questions: dict[int, list[Question]] | None = None,
     ) -> Turn:
         """This turn, told what it would otherwise read: the goals and coordinators of its person
         and the questions of some of their conversations, read for many people at once."""
-        self._goals, self._coordinators = goals, coordinators
+        if goals is not None:
+            self._goals = goals
+        if coordinators is not None:
+            self._coordinators = coordinators
         self._questions_of.update(questions or {})
         return self
 

@@ -21,11 +21,16 @@ async def insert_once(session: AsyncSession, model: type, values: dict[str, Any]
     ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike) keeps two processes that race to
     write the same row from failing or writing it twice.
     """
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+    statement = _insert_unless_there(session, model, unique).values(**values)
     result = await session.exec(statement)
     return bool(result.rowcount)
+
+
+def _insert_unless_there(session: AsyncSession, model: type, unique: list[str]) -> Any:
+    """INSERT … ON CONFLICT (unique) DO NOTHING in the session's dialect."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing(index_elements=unique)
 
 
 def outbox_row(
@@ -96,9 +101,7 @@ async def write_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     sent in the order of their ids); any whose key was written before is left as it is."""
     if not rows:
         return
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+    statement = _insert_unless_there(session, OutboxMessage, ["key"])
     # Core's executemany, not the ORM's bulk insert: nothing here needs the rows back.
     await (await session.connection()).execute(statement, rows)
 
