@@ -19,16 +19,6 @@ from storage.db import Store
 from storage.pacing import Bucket
 
 
-async def take_slot(store: Store, bucket: Bucket, max_wait: float) -> None:
-    """Wait for the bucket's next slot if it is at most `max_wait` seconds away; otherwise raise
-    `DeliveryError(retry_after=...)`, not counted as an attempt."""
-    slot = await pacing.reserve(store, bucket, max_wait)
-    if not slot.booked:
-        raise DeliveryError("paced", retry_after=slot.wait, attempted=False)
-    if slot.wait > 0:
-        await asyncio.sleep(slot.wait)
-
-
 class SharedSlots:
     """A busy bucket that all of a sender's lanes share (a Slack workspace, a Teams tenant),
     booked a block of slots at a time: one statement for `block` sends instead of one each.
@@ -43,7 +33,8 @@ class SharedSlots:
         self._booking: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def take(self) -> None:
-        """Wait for the next slot, or raise `DeliveryError(retry_after=...)` as `take_slot`."""
+        """Wait for the next slot if it is at most `max_wait` seconds away; otherwise raise
+        `DeliveryError(retry_after=...)`, not counted as an attempt."""
         async with self._lock():
             now = time.monotonic()
             while self._slots and self._slots[0] < now - self.STALE:
@@ -68,6 +59,57 @@ class SharedSlots:
         if self._booking is None or self._booking[0] is not loop:
             self._booking = (loop, asyncio.Lock())
         return self._booking[1]
+
+
+class LaneSlots:
+    """A conversation's slots booked for several messages at once: a lane sending a person's
+    messages one after another books those that follow with the first (one statement, not one
+    each). While they are being sent nobody else posts to the person's conversation (a person's
+    messages go in order, one at a time), so the slots are the lane's; any other sender to a
+    shared channel books after them in the same bucket. One not used within STALE seconds of its
+    time (the lane stopped at a retry) is dropped: a little of the rate lost, never exceeded."""
+
+    STALE = 1.0
+    KEPT = 256  # conversations with slots kept before the stale ones are swept out
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._ahead: dict[str, deque[float]] = {}  # by bucket key: monotonic times booked
+
+    async def take(self, bucket: Bucket, max_wait: float, count: int = 1) -> None:
+        """The conversation's next slot, booked with `count - 1` more for the messages that
+        follow when none is kept; raises as `SharedSlots.take` when the first is too far away."""
+        now = time.monotonic()
+        kept = self._ahead.pop(bucket.key, None)
+        while kept and kept[0] < now - self.STALE:
+            kept.popleft()
+        if kept:
+            at = kept.popleft()
+            if kept:
+                self._ahead[bucket.key] = kept
+        else:
+            slot = await pacing.reserve(self.store, bucket, max_wait, count=max(1, count))
+            if not slot.booked:
+                raise DeliveryError("paced", retry_after=slot.wait, attempted=False)
+            booked_at = time.monotonic()
+            at = booked_at + slot.waits[0]
+            if len(slot.waits) > 1:
+                self._sweep(booked_at)
+                self._ahead[bucket.key] = deque(booked_at + wait for wait in slot.waits[1:])
+        if at > time.monotonic():
+            await asyncio.sleep(at - time.monotonic())
+
+    def forget(self, key: str | None = None) -> None:
+        """The platform said 429: the slots kept for this bucket (or for all) are no use now."""
+        if key is None:
+            self._ahead.clear()
+        else:
+            self._ahead.pop(key, None)
+
+    def _sweep(self, now: float) -> None:
+        if len(self._ahead) >= self.KEPT:
+            for key in [k for k, times in self._ahead.items() if times[-1] < now - self.STALE]:
+                del self._ahead[key]
 
 
 def block_of(bucket: Bucket, seconds: float = 0.25) -> int:

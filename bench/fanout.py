@@ -105,8 +105,9 @@ async def count(store: Store, query: str) -> int:
         return int((await session.exec(text(query))).one()[0])  # type: ignore[call-overload]
 
 
-async def reset(url: str) -> None:
-    """As before the first run: every message pending, no DM channel known, no pacing kept."""
+async def reset(url: str, keep_dms: bool = False) -> None:
+    """As before the first run: every message pending, no pacing kept, and (unless `keep_dms`)
+    no DM channel known."""
     store = Store(url)
     try:
         async with store.session() as session:
@@ -114,7 +115,7 @@ async def reset(url: str) -> None:
                 "UPDATE outboxmessage SET status = 'pending', attempts = 0, claimed_by = NULL, "
                 "claimed_at = NULL, sent_at = NULL, platform = NULL, platform_message_id = NULL, "
                 "last_error = NULL",
-                "UPDATE chatidentity SET reference = NULL",
+                "SELECT 1" if keep_dms else "UPDATE chatidentity SET reference = NULL",
                 "DELETE FROM pacingbucket",
             ):
                 await session.exec(text(statement))  # type: ignore[call-overload]
@@ -172,7 +173,7 @@ async def main(args: argparse.Namespace, directory: Path) -> None:
     }
     for n, replicas in enumerate(args.replicas):
         if n:
-            await reset(url)
+            await reset(url, args.dms_known)
         await run(url, env, directory, replicas, args.workspace_limit, messages)
 
 
@@ -183,6 +184,11 @@ if __name__ == "__main__":
     parser.add_argument("--pace", type=float, default=0.98, help="our pace, as a share of the limit")
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 3])
     parser.add_argument("--database-url", help="default: a new SQLite file in a temporary directory")
+    parser.add_argument(
+        "--dms-known",
+        action="store_true",
+        help="runs after the first keep the DM channels it opened (a later fan-out, not the first)",
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(main(arguments, Path(tmp)))

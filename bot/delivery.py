@@ -279,9 +279,12 @@ class Deliverer:
                 try:
                     # The sender's pacing statements and the lane's outcomes, on one connection.
                     async with self.store.pinned():
-                        for row, payload in mine:
+                        for index, (row, payload) in enumerate(mine):
+                            following = len(mine) - index - 1
                             with watching_references() as writes:
-                                went_on = await self._send_one(row, payload, now, result, routes, outcomes)
+                                went_on = await self._send_one(
+                                    row, payload, now, result, routes, outcomes, following
+                                )
                             if writes and row.person_id:
                                 # The send changed the person's address (opened a Slack DM, made
                                 # a new Teams 1:1 for a refused one): their next message follows.
@@ -365,12 +368,15 @@ class Deliverer:
         result: DrainResult,
         routes: dict[str, Delivery | None],
         outcomes: Outcomes,
+        following: int = 0,
     ) -> bool:
         """Send one message; False when it waits for a retry (the person's later ones wait too)."""
         if row.channel:
             delivery = self.route_channel(row.channel)
         else:
             delivery = routes.get(row.person_id) if row.person_id else None
+        if delivery is not None and following:
+            delivery = replace(delivery, following=following)
         message_id: str | None = None
         error: DeliveryError | None = None
         if delivery is not None and payload.op is Op.INTRODUCE:

@@ -178,3 +178,6 @@ class Delivery:
     reference: dict[str, Any] | None = None
     # INTRODUCE: where each companion is reached (person id, delivery; None: nowhere now).
     companions: tuple[tuple[str, Delivery | None], ...] = ()
+    # How many of the person's messages this drain sends right after this one (a sender may
+    # book their pace together).
+    following: int = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,8 +33,7 @@ class Drained:
 
 async def drain_together(env: dict[str, str], directory: Path, at: datetime, workers: int) -> list[Drained]:
     """`workers` replicas, their clocks starting at `at`; each one's report once all have ended."""
-    barrier = directory / f"drain-barrier-{at.timestamp():.0f}-{workers}"
-    barrier.mkdir()
+    barrier = Path(tempfile.mkdtemp(prefix="drain-barrier-", dir=directory))
     processes = [
         await asyncio.create_subprocess_exec(
             sys.executable,

@@ -1,5 +1,6 @@
 """Shared pacing's buckets in the database (SQLite and PostgreSQL): a burst, then one send per
-interval; a refused send books nothing; a block of slots is booked at once; senders side by side get distinct slots; a 429's hold
+interval; a refused send books nothing; a block of slots is booked at once; a lane's slots booked
+together are its own; senders side by side get distinct slots; a 429's hold
 stops everyone; idle buckets are pruned. Intervals are long (a minute), so that what is asserted
 does not depend on how fast a loaded machine runs the statements."""
 
@@ -7,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlmodel import select
 
+from adapters.pacing import LaneSlots
+from bot.ports import DeliveryError
 from storage import pacing
 from storage.db import Store
 from storage.models import PacingBucket
@@ -42,6 +46,23 @@ async def test_several_slots_are_booked_at_once_only_as_far_as_the_wait_allows(s
     # One whose first slot is too far away books nothing: the slot after is still free.
     assert not (await pacing.reserve(store, bucket, max_wait=300, count=3)).booked
     assert [round(w / 60) for w in (await pacing.reserve(store, bucket, max_wait=400, count=1)).waits] == [6]
+
+
+async def test_a_lane_books_the_messages_that_follow_with_the_first_and_keeps_them_its_own(store: Store) -> None:
+    bucket = Bucket("slack:channel:D0LANE0001", interval=60.0, burst=3)
+    lane = LaneSlots(store)
+    await lane.take(bucket, max_wait=0.25, count=3)  # the first of a person's three messages
+    # Another sender to the channel finds the three slots taken...
+    other = await pacing.reserve(store, bucket)
+    assert not other.booked and 55 < other.wait <= 60
+    # ...while the lane's next two go at once, on the slots it booked.
+    await asyncio.wait_for(lane.take(bucket, max_wait=0.25), timeout=5)
+    await asyncio.wait_for(lane.take(bucket, max_wait=0.25), timeout=5)
+    # A fourth has none kept and none free: it goes back to the outbox, not counted as an attempt.
+    with pytest.raises(DeliveryError) as refused:
+        await lane.take(bucket, max_wait=0.25)
+    assert refused.value.retry_after is not None and 55 < refused.value.retry_after <= 60
+    assert not refused.value.attempted
 
 
 async def test_senders_side_by_side_each_get_their_own_slot(database_url: str, store: Store) -> None:

@@ -24,7 +24,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.pacing import SharedSlots, block_of, hold_after_429, take_slot
+from adapters.pacing import LaneSlots, SharedSlots, block_of, hold_after_429
 from adapters.slack.blocks import answered_blocks, escape, fallback, message_blocks
 from adapters.slack.home import home_view
 from adapters.slack.translate import PLATFORM, message_id
@@ -152,6 +152,7 @@ class SlackSender:
         self.pace = pace or SlackPace()
         self.workspace = self.pace.workspace(workspace_of(client.token or ""))
         self.workspace_slots = SharedSlots(store, self.workspace, WORKSPACE_WAIT, block_of(self.workspace))
+        self.channel_slots = LaneSlots(store)
         # Slack's Retry-After holds for the method in the whole workspace: until it has passed,
         # further sends go back to the outbox without calling Slack. Times are the outbox's
         # clock. (chat.postMessage's also holds the workspace's shared bucket a moment, for the
@@ -206,6 +207,7 @@ class SlackSender:
                 self._limited_until[method] = self.clock() + timedelta(seconds=error.retry_after)
                 if method == "chat.postMessage":
                     self.workspace_slots.forget()
+                    self.channel_slots.forget()
                     await hold_after_429(self.store, self.workspace, error.retry_after)
             logger.info("slack %s to %s refused: %s", op.value, delivery.address, error.reason)
             raise error from exc
@@ -219,13 +221,17 @@ class SlackSender:
             logger.warning("slack %s to %s: %s", op.value, delivery.address, reason)
             raise DeliveryError(reason, permanent=True) from None
 
-    async def _paced(self, channel: str) -> None:
+    async def _paced(self, channel: str, following: int = 0) -> None:
         """A slot for one chat.postMessage: the workspace's first (waited for, a little), then
-        the channel's. A post refused its channel's slot costs the workspace one slot; the
-        other order would let a workspace wait of up to WORKSPACE_WAIT push the post past the
-        channel's slot, and the channel's next post with it."""
+        the channel's (booked with those of the `following` messages to it). A post refused its
+        channel's slot costs the workspace one slot; the other order would let a workspace wait
+        of up to WORKSPACE_WAIT push the post past the channel's slot, and the channel's next
+        post with it."""
         await self.workspace_slots.take()
-        await take_slot(self.store, self.pace.channel(channel), CHANNEL_WAIT)
+        await self._channel_slot(channel, following)
+
+    async def _channel_slot(self, channel: str, following: int = 0) -> None:
+        await self.channel_slots.take(self.pace.channel(channel), CHANNEL_WAIT, 1 + following)
 
     # -- where a message goes -------------------------------------------------------------
     async def _channel(self, delivery: Delivery, fresh: bool = False) -> str:
@@ -249,7 +255,7 @@ class SlackSender:
             "unfurl_links": False,
             "unfurl_media": False,
         }
-        await self._paced(channel)
+        await self._paced(channel, delivery.following)
         try:
             response = await self.client.chat_postMessage(channel=channel, **args)
         except SlackApiError as exc:
@@ -336,7 +342,7 @@ class SlackSender:
         except UnknownPerson:
             return ""
         channel = await self._channel(delivery)
-        await take_slot(self.store, self.pace.channel(channel), CHANNEL_WAIT)
+        await self._channel_slot(channel)
         response = await self.client.files_upload_v2(
             channel=channel,
             content=json.dumps(data, ensure_ascii=False, indent=2),
@@ -354,7 +360,7 @@ class SlackSender:
         except NoRecord:
             return ""
         channel = await self._channel(delivery)
-        await take_slot(self.store, self.pace.channel(channel), CHANNEL_WAIT)
+        await self._channel_slot(channel)
         name = f"learning-record-{message.person_id}.pdf"
         response = await self.client.files_upload_v2(
             channel=channel, content=pdf, filename=name, title=name, initial_comment=escape(message.text)

@@ -41,7 +41,7 @@ from botframework.connector.auth import AuthenticateRequestResult
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 from requests import RequestException
 
-from adapters.pacing import SharedSlots, block_of, hold_after_429, take_slot
+from adapters.pacing import LaneSlots, SharedSlots, block_of, hold_after_429
 from adapters.payloads import Malformed, load_json
 from adapters.teams import activities, references
 from adapters.teams.connections import CachingAuthentication
@@ -165,6 +165,7 @@ class TeamsAdapter:
         self.cloud = CloudAdapter(CachingAuthentication(ConfigurationBotFrameworkAuthentication(config)))
         self.tenant_rate = tenant_requests_per_second
         self._tenant_slots: dict[str, SharedSlots] = {}  # a tenant's shared bucket, booked in blocks
+        self._conversation_slots = LaneSlots(self.store)
         self.remembered = Remembered()
         # A bot cannot simply attach a file to a 1:1 chat: the learning record goes as a link.
         self.record_links = record_links
@@ -372,7 +373,7 @@ class TeamsAdapter:
         """New messages in the person's chat (or a channel); returns the first one's id."""
 
         async def post(context: TurnContext, conversation_id: str) -> str:
-            return await self._send_in(context, conversation_id, sending)
+            return await self._send_in(context, conversation_id, sending, delivery.following)
 
         try:
             if _is_channel(delivery.address):
@@ -459,16 +460,20 @@ class TeamsAdapter:
         logger.info("teams: export for %s in %d parts", message.person_id, len(parts))
         return parts
 
-    async def _send_in(self, context: TurnContext, conversation_id: str, sending: list[Activity]) -> str:
+    async def _send_in(
+        self, context: TurnContext, conversation_id: str, sending: list[Activity], following: int = 0
+    ) -> str:
         """New messages in the conversation (POST .../activities), not replies to anything: in a
         channel a reply would need a real thread to answer. Returns the first one's id. (Should a
-        later one fail, the outbox sends them all again.)"""
+        later one fail, the outbox sends them all again.) The conversation's pace is booked for
+        these parts and the `following` messages together."""
         reference = TurnContext.get_conversation_reference(context.activity)
         first = ""
         for activity in sending:
             outgoing = TurnContext.apply_conversation_reference(deepcopy(activity), reference)
             outgoing.reply_to_id = None
-            async with self._sending(context, conversation_id, PART_WAIT if first else CONVERSATION_WAIT):
+            ahead = 0 if first else len(sending) - 1 + following
+            async with self._sending(context, conversation_id, PART_WAIT if first else CONVERSATION_WAIT, ahead):
                 [response] = await context.adapter.send_activities(context, [outgoing])
             if response is None or not isinstance(response.id, str) or not response.id:
                 # Accepted, perhaps posted, but not named: sending again could post it twice.
@@ -477,7 +482,9 @@ class TeamsAdapter:
         return first
 
     @asynccontextmanager
-    async def _sending(self, context: TurnContext, conversation_id: str, wait: float) -> AsyncIterator[None]:
+    async def _sending(
+        self, context: TurnContext, conversation_id: str, wait: float, ahead: int = 0
+    ) -> AsyncIterator[None]:
         """One request to the connector in this conversation, paced in the shared buckets: the
         tenant's first (waited for), then the conversation's (see adapters.pacing). A 429 holds
         the conversation's bucket for its Retry-After, for every replica."""
@@ -491,12 +498,13 @@ class TeamsAdapter:
         bucket = Bucket.per_second(
             f"teams:conversation:{conversation_id}", CONVERSATION_RATE, CONVERSATION_BURST
         )
-        await take_slot(self.store, bucket, wait)
+        await self._conversation_slots.take(bucket, wait, 1 + ahead)
         try:
             yield
         except HttpOperationError as exc:
             status, retry_after = _status(exc)
             if status == 429:
+                self._conversation_slots.forget(bucket.key)
                 await hold_after_429(self.store, bucket, retry_after or 1.0)
             raise
 
