@@ -146,6 +146,7 @@ async def fill(store: Store) -> int:
                         "started_at": at,
                         "finished_at": at + timedelta(days=1),
                         "context": conv["context"],
+                        "answered": True,
                     }
                 )
                 for position, q in enumerate(asked):
@@ -171,6 +172,9 @@ async def fill(store: Store) -> int:
                             "question_id": question_id,
                             "person_id": person.id,
                             "goal_id": q["goal_id"],
+                            "key": q["key"],
+                            "conversation_id": conv_id,
+                            "flow": conv["flow"],
                             "text": q["text"],
                             "values": q["values"],
                             "answered_at": at + timedelta(hours=1),

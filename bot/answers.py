@@ -79,6 +79,9 @@ async def store_answer(
             question_id=question.id,
             person_id=turn.person.id,
             goal_id=question.goal_id,
+            key=question.key,
+            conversation_id=question.conversation_id,
+            flow=conv.flow,
             text=parsed.text,
             values=list(parsed.values) if parsed.values else None,
             answered_at=turn.now,
@@ -88,7 +91,8 @@ async def store_answer(
         answer.text, answer.corrected_at = parsed.text, turn.now
         answer.values = list(parsed.values) if parsed.values else None
     question.status = QuestionStatus.ANSWERED
-    turn.session.add_all([answer, question])
+    conv.answered = True
+    turn.session.add_all([answer, question, conv])
     turn.answered.append(question.id)
     logger.info("answer stored: person %s question %s (%s)", turn.person.id, question.id, question.key)
     spec = FLOWS[conv.flow].question(question.key)

@@ -48,6 +48,7 @@ def new_conversation(turn: Turn, planned: Planned) -> dict[str, object]:
         "group": 0,
         "group_count": 1,
         "all_now": False,
+        "answered": False,
         "created_at": turn.now,
         "expires_at": planned.expires_at,
         "context": planned.context,

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, false, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -212,6 +212,9 @@ class Conversation(SQLModel, table=True):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     context: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Set with its first answer: the outcome report's response rates read it here, not by
+    # looking for an answer among each conversation's questions.
+    answered: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Question(SQLModel, table=True):
@@ -237,11 +240,36 @@ class Question(SQLModel, table=True):
     reminded_at: datetime | None = None  # the last reminder actually written
 
 
+# The questions whose answers the outcome report counts (bot.reports.outcome_counts): their
+# answers are a tenth of all, the rest are the words of reflections.
+COUNTED_KEYS = ("outcomes", "goal_progress", "applied", "adopt")
+COUNTED_WHERE = "key IN ({})".format(", ".join(f"'{key}'" for key in COUNTED_KEYS))
+
+
 class Answer(SQLModel, table=True):
+    # The question's key, its conversation and the conversation's flow are copied here when the
+    # answer is stored (none ever changes): the reports find the answers they count by them,
+    # without joining a million answers to their questions. On PostgreSQL the index also holds
+    # what the outcome report reads of them, so it reads no table row at all.
+    __table_args__ = (
+        Index(
+            "ix_answer_counted",
+            "key",
+            "flow",
+            "goal_id",
+            postgresql_include=["person_id", "conversation_id", "text", "values"],
+            postgresql_where=text(COUNTED_WHERE),
+            sqlite_where=text(COUNTED_WHERE),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     question_id: int = Field(foreign_key="question.id", unique=True)
     person_id: str = Field(foreign_key="person.id", index=True)
     goal_id: str | None = Field(default=None, foreign_key="learninggoal.id")
+    key: str | None = None
+    flow: str | None = None
+    conversation_id: int | None = None  # the question's (its foreign key is the question's)
     text: str
     values: list[str] | None = Field(default=None, sa_column=Column(JSON))
     answered_at: datetime

@@ -258,14 +258,12 @@ async def _partnership(
     highlights: list[Quote] = []
     next_steps: list[Quote] = []
     rows = await session.exec(
-        select(Answer.person_id, Answer.text, Answer.answered_at, Question.key, Conversation.flow)  # type: ignore[call-overload]
-        .join(Question, col(Answer.question_id) == Question.id)
-        .join(Conversation, col(Question.conversation_id) == Conversation.id)
+        select(Answer.person_id, Answer.text, Answer.answered_at, Answer.key, Answer.flow)  # type: ignore[call-overload]
         .where(
             col(Answer.person_id).in_(ids),
             col(Answer.answered_at) > since,
             col(Answer.answered_at) <= now,
-            col(Question.key).in_(QUOTED_KEYS),
+            col(Answer.key).in_(QUOTED_KEYS),
         )
         .order_by(col(Answer.answered_at), col(Answer.id))
     )
