@@ -149,7 +149,8 @@ async def run(url: str, env: dict[str, str], directory: Path, replicas: int, lim
         f"lost {messages - sent_rows}; duplicated {len(posts) - len(delivered)} "
         f"(posts {len(posts)} for {sent_rows} sent); "
         f"CPU {1000 * cpu / max(len(posts), 1):.2f} ms per message "
-        f"(sent per replica: {[r.sent for r in reports]})",
+        f"(sent per replica: {[r.sent for r in reports]}); "
+        f"peak RSS per replica {[round(r.peak_mb) for r in reports]} MB",
         flush=True,
     )
 

@@ -29,6 +29,7 @@ class Drained:
     cpu: float  # seconds, after the barrier
     start: float  # epoch seconds
     end: float
+    peak_mb: float  # the replica's peak resident memory
 
 
 async def drain_together(env: dict[str, str], directory: Path, at: datetime, workers: int) -> list[Drained]:

@@ -5,14 +5,15 @@ that only sends.
 Usage: python -m tests.processes.drain_until_empty AT BARRIER_DIR NAME WORKERS
 The settings come from the environment, as `serve`'s do. The bot's clock starts at AT when the
 barrier opens and runs at the real clock's pace, so retries come due as they would. Prints on
-stdout one JSON line: messages sent, retried, the CPU seconds spent after the barrier and the
-wall times (epoch seconds) it started and ended.
+stdout one JSON line: messages sent, retried, the CPU seconds spent after the barrier, the
+wall times (epoch seconds) it started and ended, and the process's peak resident memory (MB).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import sys
 import time
 from datetime import datetime, timedelta
@@ -55,7 +56,12 @@ async def main(at: datetime, barrier: Path, name: str, workers: int) -> None:
     finally:
         await server.close()
     spent = time.process_time() - cpu
-    print(json.dumps({"sent": sent, "retried": retried, "cpu": spent, "start": started, "end": time.time()}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux counts it in KiB
+    print(
+        json.dumps(
+            {"sent": sent, "retried": retried, "cpu": spent, "start": started, "end": time.time(), "peak_mb": peak}
+        )
+    )
 
 
 if __name__ == "__main__":
