@@ -35,3 +35,15 @@ def test_bot_imports_no_platform_sdk_even_lazily() -> None:
                 f"{path.name}: {n}" for n in names if n.split(".")[0] in SDKS or n.startswith("adapters")
             ]
     assert offenders == []
+
+
+def test_serve_loads_no_chart_or_spreadsheet_library_until_one_is_asked_for() -> None:
+    # matplotlib and openpyxl held some 70 MB of every replica's memory, though a replica draws
+    # a chart only when a coordinator opens a page that has one.
+    probe = (
+        "import sys, reflectbot.cli, reflectbot.server; "
+        "print(' '.join(m for m in ('matplotlib', 'openpyxl', 'weasyprint') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

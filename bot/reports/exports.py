@@ -15,7 +15,6 @@ from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
 from sqlmodel import col, select
 
 from bot.flows import FLOWS
@@ -147,6 +146,9 @@ def to_csv(rows: list[Row]) -> bytes:
 
 
 def to_xlsx(rows: list[Row], sheet: str) -> bytes:
+    # Imported when a spreadsheet is asked for: openpyxl adds some 25 MB to a process.
+    from openpyxl import Workbook
+
     book = Workbook()
     ws = book.active
     assert ws is not None

@@ -14,7 +14,6 @@ from babel.numbers import format_decimal
 
 from bot.flows import FLOWS, OUTCOME_LABELS
 from bot.i18n import N_, NP_, Plural, Translator, _locale, format_day
-from bot.reports.chart import chart_svg, outcome_chart
 from bot.reports.common import percent
 from bot.reports.document import (
     Block,
@@ -293,6 +292,10 @@ def render_html(
 ) -> str:
     """One self-contained file with the chart inline as SVG: its labels are text in the reader's
     language, which the browser shapes (a PNG could only show what our fonts can draw)."""
+    # Imported when a chart is drawn: matplotlib would add some 45 MB to every process, `serve`
+    # included, that never draws one.
+    from bot.reports.chart import chart_svg, outcome_chart
+
     language = language or outcomes.language
     svg = chart_svg(outcome_chart(outcomes, translator, language, for_browser=True))
     title = translator.gettext(language, N_("Learning outcomes: {programme}"), programme=outcomes.programme)

@@ -6,11 +6,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from bot.i18n import N_, Translator, _locale
-from bot.reports.chart import chart_svg
 from bot.reports.coordinator_view import WeekRate
 
 TITLE = N_("Response rate per week")
@@ -21,6 +18,12 @@ def response_chart_svg(
 ) -> str:
     """One bar per week (the share of participants asked that week who answered), labelled with
     the week's first day in the reader's language; a week nobody was asked shows no bar."""
+    # Imported when a chart is drawn, as in bot.reports.outcome_report.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from bot.reports.chart import chart_svg
+
     zone = ZoneInfo(timezone)
     labels = [
         format_date(w.starts.astimezone(zone).date(), format="d MMM", locale=_locale(language)) for w in weeks
