@@ -16,25 +16,31 @@ per message sent (goal ≤ 3 ms; their CPU after start-up, the fake's not includ
 runs the outbox, the Slack DM channels stored with each identity and the pacing buckets are
 reset, so that each run does the same work (opening every DM first, as a real first fan-out).
 
-Measured (2-core machine, a test run beside it; PostgreSQL 15; workspace limit 3,000/min, paced
-at 98 %), 5,000 participants, whose midpoint queues 10,000 prompts (ideal 200 s):
+Measured (2-core machine, nothing else running; PostgreSQL 15; workspace limit 3,000/min, paced
+at 98 %), 5,000 participants, whose midpoint queues 10,000 prompts (ideal 200 s), every DM
+opened on the way:
 
-    1 replica:  10,000 posted in 206.8 s (1.034×); 429s 0 of 10,000 calls; lost 0; duplicated 0;
-                5.8 ms CPU per message
-    3 replicas: 10,000 posted in 205.1 s (1.025×); 429s 0 of 10,000 calls; lost 0; duplicated 0;
-                6.3 ms CPU per message (3,400 / 3,400 / 3,200 sent)
+    1 replica:  10,000 posted in 204.8 s (1.024×); 429s 0 of 10,000 calls; lost 0; duplicated 0;
+                2.8 ms CPU per message; peak RSS at most 137 MB
+    3 replicas: 10,000 posted in 204.8 s (1.024×); 429s 0 of 10,000 calls; lost 0; duplicated 0;
+                2.9 ms CPU per message (3,400 / 3,400 / 3,200 sent)
 
-and 1,000 participants (2,000 prompts, ideal 40 s): 1 replica 41.9 s (1.048×), 3 replicas 41.5 s
-(1.037×), no 429, nothing lost or doubled, 5.6 and 5.9 ms CPU per message.
+and 1,000 participants (2,000 prompts, ideal 40 s): 1 replica 41.1 s (1.026×), 3 replicas 41.1 s
+(1.027×), no 429, nothing lost or doubled, 2.7 and 3.3 ms CPU per message (three replicas
+each with a third of the work spend more of it in their loop), 108 MB peak RSS each. With
+`--dms-known` a later fan-out costs about 0.4 ms less a message than the first.
 
 Before the send path was reworked (SQLite, same machine) a message cost about 10 statements and
-19–27 ms of CPU, and one replica took 3.9× the ideal at 10,000. Now a message costs about two
-statements at a first fan-out (the channel's slot, marking it sent; storing the DM channel
-opened), one and a half once DMs are known: a batch is claimed in one statement and the order
-checked in one more, the workspace's slots are booked a quarter of a second at a time, outcomes
-of lanes side by side are written together. The CPU per message counted here includes each
-replica's loop between drains (it counts what is left every 0.1 s); what remains is mostly SQLAlchemy's own work
-per statement (about 1 ms of CPU each through the async engine).
+19–27 ms of CPU, and one replica took 3.9× the ideal at 10,000. Now a message costs about one
+and a half statements at a first fan-out (a share of the channel's slot, marking it sent;
+storing the DM channel opened), a little more than one once DMs are known: a batch is claimed in
+one statement and the order checked in one more, the workspace's slots are booked a quarter of
+a second at a time and a person's channel slots for all their messages in the batch at once,
+outcomes of lanes side by side are written together. The CPU per message counted here includes
+each replica's loop between drains (it counts what is left every 0.1 s); what remains is mostly
+SQLAlchemy's own work per statement (about 1 ms of CPU each through the async engine) and
+aiohttp's per call. (Until charts and spreadsheets were imported only when made, a replica also
+spent CPU collecting the garbage of matplotlib's objects: 3.3 ms a message then.)
 """
 
 from __future__ import annotations
