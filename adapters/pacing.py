@@ -67,7 +67,10 @@ class LaneSlots:
     each). While they are being sent nobody else posts to the person's conversation (a person's
     messages go in order, one at a time), so the slots are the lane's; any other sender to a
     shared channel books after them in the same bucket. One not used within STALE seconds of its
-    time (the lane stopped at a retry) is dropped: a little of the rate lost, never exceeded."""
+    time (the lane stopped at a retry) is dropped: a little of the rate lost, never exceeded.
+    (Dropped sooner, slots a lane waited past for the workspace's turn would be lost too, and
+    each loss pushes the conversation's next slot a second away: at a fan-out with three
+    replicas that cost a third more time.)"""
 
     STALE = 1.0
     KEPT = 256  # conversations with slots kept before the stale ones are swept out

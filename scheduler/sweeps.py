@@ -25,6 +25,7 @@ from bot.turn import Turn
 from bot.web_links import WebLinks
 from scheduler.pairing import PairingReport, PairingSweep
 from storage import inbox, pacing
+from storage.answer_keys import fill_answer_keys
 from storage.models import (
     Conversation,
     ConversationStatus,
@@ -204,6 +205,8 @@ class Sweeps:
         report.replies = await self.engine.take_waiting(now, pause=pause)
         await inbox.prune(self.store, now - INBOX_KEEPS)
         await pacing.prune(self.store)
+        if filled := await fill_answer_keys(self.store):
+            logger.info("filled in the keys of %d answers stored by an older version", filled)
         async with self.store.reading() as session:
             snap = await Snapshot.load(session, now)
 

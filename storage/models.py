@@ -240,18 +240,20 @@ class Question(SQLModel, table=True):
     reminded_at: datetime | None = None  # the last reminder actually written
 
 
-# The questions whose answers the outcome report counts (bot.reports.outcome_counts): their
-# answers are a tenth of all, the rest are the words of reflections.
-COUNTED_KEYS = ("outcomes", "goal_progress", "applied", "adopt")
+# The questions of options whose answers the outcome report counts (bot.reports.outcome_counts):
+# a tenth of all answers, each text only the options' labels (a PostgreSQL index entry holds at
+# most 2.7 kB, so no free text may go in one).
+COUNTED_KEYS = ("outcomes", "goal_progress", "applied")
 COUNTED_WHERE = "key IN ({})".format(", ".join(f"'{key}'" for key in COUNTED_KEYS))
 
 
 class Answer(SQLModel, table=True):
     # The question's key, its conversation and the conversation's flow are copied here when the
     # answer is stored (none ever changes): the reports find the answers they count by them,
-    # without joining a million answers to their questions. On PostgreSQL the index also holds
-    # what the outcome report reads of them, so it reads no table row at all.
+    # without joining a million answers to their questions. On PostgreSQL a second index also
+    # holds what the outcome report reads of the answers it counts, so it reads no table row.
     __table_args__ = (
+        Index("ix_answer_key_flow", "key", "flow"),
         Index(
             "ix_answer_counted",
             "key",

@@ -36,8 +36,10 @@ def upgrade() -> None:
         "UPDATE conversation SET answered = true WHERE EXISTS (SELECT 1 FROM question JOIN answer "
         "ON answer.question_id = question.id WHERE question.conversation_id = conversation.id)"
     )
-    # The report's questions, as storage.models.COUNTED_KEYS named them when this was written.
-    where = sa.text("key IN ('outcomes', 'goal_progress', 'applied', 'adopt')")
+    op.create_index("ix_answer_key_flow", "answer", ["key", "flow"])
+    # The report's questions of options, as storage.models.COUNTED_KEYS named them when this was
+    # written: no free text, which could outgrow an index entry.
+    where = sa.text("key IN ('outcomes', 'goal_progress', 'applied')")
     op.create_index(
         "ix_answer_counted",
         "answer",
@@ -50,6 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_answer_counted", table_name="answer")
+    op.drop_index("ix_answer_key_flow", table_name="answer")
     with op.batch_alter_table("conversation") as batch:
         batch.drop_column("answered")
     with op.batch_alter_table("answer") as batch:
