@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
@@ -65,9 +66,7 @@ async def lock_programme_people(session: AsyncSession, programme_id: str) -> Non
     """Lock every person of a programme, in the order of their ids, before a write that touches
     many of them (an import): taken in any other order, the locks would deadlock against a sweep
     starting a batch of the same people."""
-    await session.exec(
-        select(Person.id).where(Person.programme_id == programme_id).order_by(col(Person.id)).with_for_update()
-    )
+    await _lock_in_id_order(session, col(Person.programme_id) == programme_id)
 
 
 async def remember_next_due(session: AsyncSession, due: list[tuple[str, int, datetime | None]]) -> None:
@@ -77,9 +76,7 @@ async def remember_next_due(session: AsyncSession, due: list[tuple[str, int, dat
     The rows are locked first, in the order of their ids: an UPDATE per row in the list's order
     would lock them in that order, and another process locking an overlapping set in id order
     (a batch of starts) would deadlock with it."""
-    await session.exec(
-        select(Person.id).where(col(Person.id).in_([p for p, _, _ in due])).order_by(col(Person.id)).with_for_update()
-    )
+    await _lock_in_id_order(session, col(Person.id).in_([p for p, _, _ in due]))
     statement = (
         update(Person)
         .where(col(Person.id) == bindparam("person"), col(Person.plan_version) == bindparam("version"))
@@ -89,6 +86,11 @@ async def remember_next_due(session: AsyncSession, due: list[tuple[str, int, dat
     await (await session.connection()).execute(
         statement, [{"person": p, "version": version, "at": at} for p, version, at in due]
     )
+
+
+async def _lock_in_id_order(session: AsyncSession, which: Any) -> None:
+    # The order every caller that holds more than one person's lock takes them in.
+    await session.exec(select(Person.id).where(which).order_by(col(Person.id)).with_for_update())
 
 
 async def goals_of(session: AsyncSession, person_id: str) -> list[LearningGoal]:
